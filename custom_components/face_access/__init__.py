@@ -1,0 +1,89 @@
+"""The Face Access integration: face-recognition access terminals and AI cameras."""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_DEVICE_ID,
+    CONF_PROTOCOL,
+    CONF_SYNC_TIME,
+    CONF_TOPIC_PREFIX,
+    DOMAIN,
+)
+from .coordinator import FaceAccessCoordinator
+from .data import FaceAccessConfigEntry, FaceAccessData
+from .mqtt_transport import HassMqttTransport
+from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, HFSecurityMqttClient
+from .protocols.model import ProtocolKey
+from .services import async_setup_services
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+MQTT_VARIANTS = {ProtocolKey.FACE_TERMINAL_MQTT: FACE_TERMINAL}
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services once per Home Assistant instance."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> bool:
+    """Set up one device."""
+    protocol = ProtocolKey(entry.data[CONF_PROTOCOL])
+    variant = MQTT_VARIANTS[protocol]
+    issue_id = f"mqtt_not_available_{entry.entry_id}"
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="mqtt_not_available",
+            translation_placeholders={"name": entry.title},
+        )
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_available")
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+    coordinator = FaceAccessCoordinator(hass, entry, variant.heartbeat_interval)
+    client = HFSecurityMqttClient(
+        HassMqttTransport(hass),
+        entry.data[CONF_DEVICE_ID],
+        coordinator.handle_message,
+        variant=variant,
+        topic_prefix=entry.data.get(CONF_TOPIC_PREFIX, DEFAULT_TOPIC_PREFIX),
+        now=dt_util.now,
+        sync_time=entry.options.get(CONF_SYNC_TIME, True),
+    )
+    entry.runtime_data = FaceAccessData(protocol, client, coordinator)
+    await client.start()
+    entry.async_on_unload(client.stop)
+    coordinator.attach(client)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> bool:
+    """Unload a device."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> None:
+    """Remove what the entry left behind."""
+    ir.async_delete_issue(hass, DOMAIN, f"mqtt_not_available_{entry.entry_id}")

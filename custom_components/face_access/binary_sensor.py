@@ -1,0 +1,78 @@
+"""Binary sensor platform: mask of the last person, and connectivity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import DeviceState
+from .data import FaceAccessConfigEntry
+from .entity import FaceAccessEntity
+from .protocols.model import Capability
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceAccessBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor, how to read it, and what the device needs to have it."""
+
+    value_fn: Callable[[DeviceState], bool | None]
+    capability: Capability | None = None
+    always_available: bool = False
+
+
+BINARY_SENSORS: tuple[FaceAccessBinarySensorDescription, ...] = (
+    FaceAccessBinarySensorDescription(
+        key="mask",
+        translation_key="mask",
+        capability=Capability.MASK,
+        value_fn=lambda s: s.last_record.mask if s.last_record else None,
+    ),
+    FaceAccessBinarySensorDescription(
+        key="online",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        always_available=True,
+        value_fn=lambda s: s.online,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FaceAccessConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors the device's protocol can feed."""
+    data = entry.runtime_data
+    async_add_entities(
+        FaceAccessBinarySensor(data.coordinator, description)
+        for description in BINARY_SENSORS
+        if description.capability is None or description.capability in data.client.capabilities
+    )
+
+
+class FaceAccessBinarySensor(FaceAccessEntity, BinarySensorEntity):
+    """A binary sensor fed by the device's state."""
+
+    entity_description: FaceAccessBinarySensorDescription
+
+    @property
+    def available(self) -> bool:
+        """Return whether to show a value (connectivity always has one)."""
+        return self.entity_description.always_available or super().available
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the state; None when the last record said nothing."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,0 +1,56 @@
+"""Camera platform: a still of the scene, on demand where the device can take one."""
+
+from __future__ import annotations
+
+from homeassistant.components.camera import Camera
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import LOGGER
+from .coordinator import FaceAccessCoordinator
+from .data import FaceAccessConfigEntry
+from .entity import FaceAccessEntity
+from .protocols import images
+from .protocols.model import Capability, FaceAccessError
+
+PARALLEL_UPDATES = 1
+
+SNAPSHOT = EntityDescription(key="snapshot", translation_key="snapshot")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FaceAccessConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the snapshot camera where the device can capture or sends record pictures."""
+    capabilities = entry.runtime_data.client.capabilities
+    if capabilities & {Capability.SCENE_SNAPSHOT, Capability.RECORD_PICTURE}:
+        async_add_entities([FaceAccessSnapshotCamera(entry.runtime_data.coordinator)])
+
+
+class FaceAccessSnapshotCamera(FaceAccessEntity, Camera):
+    """Asks the device for a fresh still; shows the last record's picture when it cannot."""
+
+    def __init__(self, coordinator: FaceAccessCoordinator) -> None:
+        """Initialize both bases."""
+        FaceAccessEntity.__init__(self, coordinator, SNAPSHOT)
+        Camera.__init__(self)
+        self._on_demand = Capability.SCENE_SNAPSHOT in coordinator.device_client.capabilities
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return a JPEG of the scene now, else of the last record, else None."""
+        if self._on_demand and self.coordinator.data.online:
+            try:
+                picture = await self.coordinator.device_client.snapshot()
+                return await self.hass.async_add_executor_job(images.picture_to_jpeg, picture)
+            except FaceAccessError as err:
+                LOGGER.debug(
+                    "No scene snapshot from %s (%s); showing the last record",
+                    self.coordinator.config_entry.title,
+                    err,
+                )
+        return self.coordinator.data.capture

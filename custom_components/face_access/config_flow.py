@@ -1,0 +1,232 @@
+"""Config flow: a menu by protocol, MQTT discovery, reconfigure and options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import selector
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+import voluptuous as vol
+
+from .const import (
+    CONF_DEVICE_ID,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PROTOCOL,
+    CONF_SYNC_TIME,
+    CONF_TOPIC_PREFIX,
+    DOMAIN,
+    LOGGER,
+)
+from .mqtt_transport import HassMqttTransport
+from .protocols import hfsecurity_mqtt
+from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, MqttVariant
+from .protocols.model import DeviceInfo, DeviceTimeoutError, FaceAccessError, ProtocolKey
+
+# Protocols offered in the `user` menu; the others arrive with their own work.
+IMPLEMENTED_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT]
+MQTT_VARIANTS: dict[str, MqttVariant] = {ProtocolKey.FACE_TERMINAL_MQTT: FACE_TERMINAL}
+TITLES = {ProtocolKey.FACE_TERMINAL_MQTT: "Face terminal {device_id}"}
+
+_TEXT = selector.TextSelector()
+MQTT_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_DEVICE_ID): _TEXT,
+        vol.Required(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): _TEXT,
+    }
+)
+RECONFIGURE_MQTT_SCHEMA = vol.Schema({vol.Required(CONF_TOPIC_PREFIX): _TEXT})
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HEARTBEAT_INTERVAL): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=10,
+                max=600,
+                step=1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_SYNC_TIME): selector.BooleanSelector(),
+    }
+)
+
+
+async def async_probe_mqtt_device(
+    hass: HomeAssistant, protocol: str, device_id: str, topic_prefix: str
+) -> DeviceInfo:
+    """Ask a device on MQTT who it is; raises the protocol's errors when it does not answer."""
+    return await hfsecurity_mqtt.probe(
+        HassMqttTransport(hass),
+        device_id,
+        topic_prefix=topic_prefix,
+        variant=MQTT_VARIANTS[protocol],
+    )
+
+
+def _clean_prefix(prefix: str) -> str:
+    """Return a topic prefix without surrounding slashes or spaces."""
+    return prefix.strip().strip("/")
+
+
+class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add one device."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing discovered."""
+        self._discovered: dict[str, Any] = {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user pick the device's protocol."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[protocol.value for protocol in IMPLEMENTED_PROTOCOLS]
+        )
+
+    async def async_step_face_terminal_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a face terminal that talks MQTT (face-terminal-mqtt v1.24)."""
+        return await self._async_step_mqtt_device(ProtocolKey.FACE_TERMINAL_MQTT, user_input)
+
+    async def _async_step_mqtt_device(
+        self, protocol: ProtocolKey, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for the device ID and topic, check that the device answers, create the entry."""
+        if not await mqtt.async_wait_for_mqtt_client(self.hass):
+            return self.async_abort(reason="mqtt_not_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device_id = user_input[CONF_DEVICE_ID].strip()
+            prefix = _clean_prefix(user_input[CONF_TOPIC_PREFIX])
+            await self.async_set_unique_id(device_id)
+            self._abort_if_unique_id_configured()
+            errors = await self._async_check_mqtt(protocol, device_id, prefix)
+            if not errors:
+                return self.async_create_entry(
+                    title=TITLES[protocol].format(device_id=device_id),
+                    data={
+                        CONF_PROTOCOL: protocol.value,
+                        CONF_DEVICE_ID: device_id,
+                        CONF_TOPIC_PREFIX: prefix,
+                    },
+                )
+        return self.async_show_form(
+            step_id=protocol.value,
+            data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={"prefix": DEFAULT_TOPIC_PREFIX},
+        )
+
+    async def _async_check_mqtt(self, protocol: str, device_id: str, prefix: str) -> dict[str, str]:
+        """Return form errors unless the device answers on its topic."""
+        try:
+            await async_probe_mqtt_device(self.hass, protocol, device_id, prefix)
+        except DeviceTimeoutError:
+            return {"base": "no_answer"}
+        except FaceAccessError:
+            return {"base": "cannot_connect"}
+        except Exception:  # noqa: BLE001 - a flow must show an error, never crash
+            LOGGER.exception("Unexpected error while checking device %s", device_id)
+            return {"base": "unknown"}
+        return {}
+
+    async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
+        """Start from a device announcing `Online` on the shared topic (v1.24 §10.1)."""
+        try:
+            envelope = hfsecurity_mqtt.decode_envelope(discovery_info.payload)
+        except hfsecurity_mqtt.DecodeError:
+            return self.async_abort(reason="invalid_discovery_info")
+        device_id = envelope.device_id
+        if envelope.operator.lower() != "online" or not device_id:
+            return self.async_abort(reason="invalid_discovery_info")
+        prefix = discovery_info.topic.rsplit("/", 1)[0]
+        await self.async_set_unique_id(device_id)
+        self._abort_if_unique_id_configured()
+        info = hfsecurity_mqtt.info_from_online(envelope)
+        self._discovered = {
+            CONF_PROTOCOL: ProtocolKey.FACE_TERMINAL_MQTT.value,
+            CONF_DEVICE_ID: device_id,
+            CONF_TOPIC_PREFIX: prefix,
+        }
+        name = info.name or device_id
+        self.context["title_placeholders"] = {"name": name}
+        self._discovered_name = f"{name} ({device_id})" if info.name else device_id
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user confirm a discovered device; discovery never adds one by itself."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title=TITLES[ProtocolKey.FACE_TERMINAL_MQTT].format(
+                    device_id=self._discovered[CONF_DEVICE_ID]
+                ),
+                data=self._discovered,
+            )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            description_placeholders={
+                "name": self._discovered_name,
+                "topic": self._discovered[CONF_TOPIC_PREFIX],
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the topic prefix of a device (its ID is its identity and stays)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            prefix = _clean_prefix(user_input[CONF_TOPIC_PREFIX])
+            errors = await self._async_check_mqtt(
+                entry.data[CONF_PROTOCOL], entry.data[CONF_DEVICE_ID], prefix
+            )
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOPIC_PREFIX: prefix}
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                RECONFIGURE_MQTT_SCHEMA, user_input or entry.data
+            ),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> FaceAccessOptionsFlow:
+        """Return the options flow."""
+        return FaceAccessOptionsFlow()
+
+
+class FaceAccessOptionsFlow(OptionsFlowWithReload):
+    """Options of a device; the entry reloads itself when they change."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        variant = MQTT_VARIANTS[self.config_entry.data[CONF_PROTOCOL]]
+        current = {
+            CONF_HEARTBEAT_INTERVAL: variant.heartbeat_interval,
+            CONF_SYNC_TIME: True,
+            **self.config_entry.options,
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current),
+        )

@@ -1,0 +1,295 @@
+"""One coordinator per device: state, de-duplication, availability, events."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+import time
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_HEARTBEAT_INTERVAL, DOMAIN, LOGGER, MISSED_HEARTBEATS
+from .protocols import images
+from .protocols.client import DeviceClient
+from .protocols.model import (
+    AccessKind,
+    AccessRecord,
+    AlarmKind,
+    Connectivity,
+    CredentialEvent,
+    DeviceInfo,
+    DeviceMessage,
+    FaceAccessError,
+    InvalidPhotoError,
+    Picture,
+)
+
+if TYPE_CHECKING:
+    from .data import FaceAccessConfigEntry
+
+# Re-sent records repeat a recent key; a bounded window also survives record IDs that
+# restart after the device's records are cleared (face_terminal_mqtt digest §7.4).
+DEDUPE_WINDOW = 1000
+AVAILABILITY_CHECK = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceState:
+    """What entities show about one device.
+
+    `last_record` is the newest access record of any kind (temperature, mask);
+    `last_recognized` the newest recognition (the `last_person` sensor). Neither keeps its
+    picture: `capture` holds the newest picture as JPEG, `capture_time` when it arrived.
+    """
+
+    online: bool = False
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+    last_record: AccessRecord | None = None
+    last_recognized: AccessRecord | None = None
+    capture: bytes | None = None
+    capture_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """One event for an event entity.
+
+    `entity_key` names the entity (`access`, `alarm`, `credential`).
+    """
+
+    entity_key: str
+    event_type: str
+    attributes: dict[str, Any]
+
+
+def record_attributes(record: AccessRecord) -> dict[str, Any]:
+    """Return the contract's event attributes of an access record (DESIGN.md)."""
+    return {
+        "person_id": record.person_id,
+        "person_name": record.person_name,
+        "similarity": record.similarity,
+        "temperature": record.temperature,
+        "mask": record.mask,
+        "list": None if record.person_list is None else record.person_list.value,
+        "record_id": record.record_id,
+        "historical": record.historical,
+        "reason": record.reason,
+    }
+
+
+def events_of(message: AccessRecord | CredentialEvent) -> list[DeviceEvent]:
+    """Map a record to the events it fires: one access event, plus alarms it carries."""
+    if isinstance(message, CredentialEvent):
+        attributes: dict[str, Any] = {}
+        if message.card_number is not None:
+            attributes["card_number"] = message.card_number
+        if message.qr_data is not None:
+            attributes["qr_data"] = message.qr_data
+        return [DeviceEvent("credential", message.kind.value, attributes)]
+    attributes = record_attributes(message)
+    events = [DeviceEvent("access", message.kind.value, attributes)]
+    if message.temperature_alarm:
+        events.append(DeviceEvent("alarm", AlarmKind.HIGH_TEMPERATURE.value, attributes))
+    if message.mask is False:
+        events.append(DeviceEvent("alarm", AlarmKind.NO_MASK.value, attributes))
+    return events
+
+
+def _is_newer(record: AccessRecord, current: AccessRecord | None) -> bool:
+    """Tell whether a record may replace the current one (backlog must not roll state back)."""
+    if current is None or record.time is None or current.time is None:
+        return True
+    return record.time >= current.time
+
+
+class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
+    """Receives model objects from a device client and keeps its state.
+
+    Push only: there is no polling; connectivity comes from the device's own messages and a
+    timer that declares it offline after MISSED_HEARTBEATS silent heartbeat intervals.
+    """
+
+    config_entry: FaceAccessConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: FaceAccessConfigEntry,
+        heartbeat_interval: float,
+    ) -> None:
+        """Initialize the coordinator; `attach` gives it its client."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=entry.title,
+            update_interval=None,
+            always_update=False,
+        )
+        self.client: DeviceClient | None = None
+        self.data = DeviceState()
+        self._offline_after = (
+            float(entry.options.get(CONF_HEARTBEAT_INTERVAL, heartbeat_interval))
+            * MISSED_HEARTBEATS
+        )
+        self._last_seen = 0.0
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._event_listeners: list[Callable[[DeviceEvent], None]] = []
+        self._capture_seq = 0
+
+    @property
+    def device_client(self) -> DeviceClient:
+        """Return the client (set by `attach` before any entity exists)."""
+        assert self.client is not None
+        return self.client
+
+    def attach(self, client: DeviceClient) -> None:
+        """Give the coordinator its client and start the availability timer."""
+        self.client = client
+        self.config_entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._check_alive, AVAILABILITY_CHECK, name="face_access availability"
+            )
+        )
+        self._schedule_info_refresh()
+
+    async def _async_update_data(self) -> DeviceState:
+        """Return the pushed state unchanged (push protocol: nothing to poll)."""
+        return self.data
+
+    @callback
+    def async_add_event_listener(self, listener: Callable[[DeviceEvent], None]) -> CALLBACK_TYPE:
+        """Call `listener` once for every new (not re-sent) event; returns the remover."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # ---- inbound --------------------------------------------------------------------------
+
+    @callback
+    def handle_message(self, message: DeviceMessage) -> None:
+        """Take one message from the client (event loop, no I/O)."""
+        if isinstance(message, Connectivity) and not message.online:
+            self._set_online(False)
+            return
+        self._last_seen = time.monotonic()
+        self._set_online(True)
+        if isinstance(message, Connectivity):
+            self._merge_info(message.info)
+            self._schedule_info_refresh()
+        elif isinstance(message, AccessRecord):
+            self._handle_record(message)
+        elif isinstance(message, CredentialEvent):
+            self._fire(message)
+
+    def _handle_record(self, record: AccessRecord) -> None:
+        """Apply a new record to the state and fire its events; drop re-sent copies."""
+        if record.key in self._seen:
+            self._seen.move_to_end(record.key)
+            LOGGER.debug("Dropped a re-sent record from %s", self.config_entry.title)
+            return
+        self._seen[record.key] = None
+        while len(self._seen) > DEDUPE_WINDOW:
+            self._seen.popitem(last=False)
+        picture = record.picture
+        stored = replace(record, picture=None)
+        state = self.data
+        if _is_newer(stored, state.last_record):
+            state = replace(state, last_record=stored)
+            if stored.kind is AccessKind.RECOGNIZED and _is_newer(stored, state.last_recognized):
+                state = replace(state, last_recognized=stored)
+        self.async_set_updated_data(state)
+        self._fire(stored)
+        if picture is not None and not stored.historical:
+            self._capture_seq += 1
+            self.config_entry.async_create_background_task(
+                self.hass,
+                self._async_store_capture(picture, self._capture_seq),
+                "face_access capture",
+            )
+
+    async def _async_store_capture(self, picture: Picture, seq: int) -> None:
+        """Decode a record picture to JPEG off the event loop and show it if still newest."""
+        try:
+            jpeg = await self.hass.async_add_executor_job(images.picture_to_jpeg, picture)
+        except InvalidPhotoError as err:
+            LOGGER.warning(
+                "Ignored the picture of a record from %s: %s", self.config_entry.title, err
+            )
+            return
+        if seq == self._capture_seq:
+            self.async_set_updated_data(
+                replace(self.data, capture=jpeg, capture_time=dt_util.utcnow())
+            )
+
+    def _fire(self, message: AccessRecord | CredentialEvent) -> None:
+        """Hand each event of a message to the event entities."""
+        for event in events_of(message):
+            for listener in list(self._event_listeners):
+                listener(event)
+
+    # ---- connectivity and device info -----------------------------------------------------
+
+    @callback
+    def _check_alive(self, _now: datetime) -> None:
+        """Declare the device offline when it has been silent too long."""
+        if self.data.online and time.monotonic() - self._last_seen > self._offline_after:
+            self._set_online(False)
+
+    def _set_online(self, online: bool) -> None:
+        """Change connectivity, logging each change once (quality scale: log-when-unavailable)."""
+        if online == self.data.online:
+            return
+        if online:
+            LOGGER.info("%s is online", self.config_entry.title)
+        else:
+            LOGGER.info("%s is offline", self.config_entry.title)
+        self.async_set_updated_data(replace(self.data, online=online))
+
+    def _merge_info(self, info: DeviceInfo) -> None:
+        """Keep what the device said about itself and mirror it in the device registry."""
+        current = self.data.info
+        merged = DeviceInfo(
+            name=info.name or current.name,
+            ip=info.ip or current.ip,
+            firmware=info.firmware or current.firmware,
+            model=info.model or current.model,
+        )
+        if merged == current:
+            return
+        self.async_set_updated_data(replace(self.data, info=merged))
+        assert self.config_entry.unique_id is not None
+        updates: dict[str, Any] = {}
+        if merged.firmware:
+            updates["sw_version"] = merged.firmware
+        if merged.ip:
+            updates["configuration_url"] = f"http://{merged.ip}"
+        if updates:
+            dr.async_get(self.hass).async_get_or_create(
+                config_entry_id=self.config_entry.entry_id,
+                identifiers={(DOMAIN, self.config_entry.unique_id)},
+                **updates,
+            )
+
+    def _schedule_info_refresh(self) -> None:
+        """Ask the device about itself in the background (it may well be offline)."""
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_refresh_info(), "face_access device info"
+        )
+
+    async def _async_refresh_info(self) -> None:
+        """Query the device's info; silence is normal for a device that is off."""
+        try:
+            info = await self.device_client.query_info()
+        except FaceAccessError as err:
+            LOGGER.debug("%s did not describe itself: %s", self.config_entry.title, err)
+            return
+        self._last_seen = time.monotonic()
+        self._set_online(True)
+        self._merge_info(info)

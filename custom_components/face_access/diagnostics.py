@@ -1,0 +1,61 @@
+"""Diagnostics, with credentials and personal data redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+
+from .coordinator import record_attributes
+from .data import FaceAccessConfigEntry
+
+# Credentials, and everything that names or identifies a person.
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_WEBHOOK_ID,
+    "person_id",
+    "person_name",
+    "card_number",
+    "qr_data",
+    "ip",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: FaceAccessConfigEntry
+) -> dict[str, Any]:
+    """Return what helps debugging a device, never a name, an ID number or a picture."""
+    data = entry.runtime_data
+    state = data.coordinator.data
+    last = state.last_record
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "protocol": data.protocol.value,
+        "capabilities": sorted(capability.value for capability in data.client.capabilities),
+        "state": {
+            "online": state.online,
+            "info": async_redact_data(
+                {
+                    "name": state.info.name,
+                    "ip": state.info.ip,
+                    "firmware": state.info.firmware,
+                    "model": state.info.model,
+                },
+                TO_REDACT,
+            ),
+            "last_record": None
+            if last is None
+            else async_redact_data(
+                {
+                    "kind": last.kind.value,
+                    "time": last.time.isoformat() if last.time else None,
+                    **record_attributes(last),
+                },
+                TO_REDACT,
+            ),
+            "has_capture": state.capture is not None,
+        },
+    }

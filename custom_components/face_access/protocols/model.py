@@ -1,0 +1,236 @@
+"""The domain model shared by every protocol: records, people, device info, errors.
+
+Nothing here knows a wire format or Home Assistant. Codecs turn vendor payloads into these
+objects; the Home Assistant layer only ever sees these objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ProtocolKey(StrEnum):
+    """The five vendor protocols (DESIGN.md, the protocol table)."""
+
+    FACE_TERMINAL_MQTT = "face_terminal_mqtt"
+    CAMERA_MQTT = "camera_mqtt"
+    FACE_CAPTURE_HTTP = "face_capture_http"
+    TEMPERATURE_HTTP = "temperature_http"
+    UNV_LAPI = "unv_lapi"
+
+
+class Capability(StrEnum):
+    """What a protocol can serve; decides which entities and services exist."""
+
+    OPEN_DOOR = "open_door"
+    BODY_TEMPERATURE = "body_temperature"
+    MASK = "mask"
+    DOOR_ALARM = "door_alarm"
+    SCENE_SNAPSHOT = "scene_snapshot"
+    RECORD_PICTURE = "record_picture"
+    ACCESS_EVENTS = "access_events"
+    ALARM_EVENTS = "alarm_events"
+    CREDENTIAL_EVENTS = "credential_events"
+    ANALYTICS_EVENTS = "analytics_events"
+    ENROLL = "enroll"
+    ENROLL_CARD_NUMBER = "enroll_card_number"
+    DELETE_PERSON = "delete_person"
+    LIST_PEOPLE = "list_people"
+    DELETE_ALL_PEOPLE = "delete_all_people"
+
+
+class AccessKind(StrEnum):
+    """Event types of the `access` event entity."""
+
+    RECOGNIZED = "recognized"
+    STRANGER = "stranger"
+    DENIED = "denied"
+
+
+class AlarmKind(StrEnum):
+    """Event types of the `alarm` event entity."""
+
+    HIGH_TEMPERATURE = "high_temperature"
+    NO_MASK = "no_mask"
+    DOOR_ALARM = "door_alarm"
+
+
+class CredentialKind(StrEnum):
+    """Event types of the `credential` event entity."""
+
+    CARD = "card"
+    QR_CODE = "qr_code"
+    ID_CARD = "id_card"
+
+
+class PersonList(StrEnum):
+    """Whether a person is on the device's allow list or block list."""
+
+    ALLOW = "allow"
+    BLOCK = "block"
+
+
+class FaceAccessError(Exception):
+    """Base of every error raised by the protocol package."""
+
+
+class DeviceTimeoutError(FaceAccessError):
+    """The device did not answer a command in time."""
+
+
+class DeviceRefusedError(FaceAccessError):
+    """The device answered a command with a failure.
+
+    `code` is the vendor's error code when it sent one, `reason` its error text (or ours when
+    the device sent none). Neither ever contains a person's name or photo.
+    """
+
+    def __init__(self, reason: str, code: str | None = None) -> None:
+        """Keep the device's reason and code."""
+        super().__init__(reason if code is None else f"{reason} (code {code})")
+        self.reason = reason
+        self.code = code
+
+
+class DoorModeError(DeviceRefusedError):
+    """The device's door mode makes it ignore remote door opening."""
+
+
+class InvalidRequestError(FaceAccessError):
+    """A request breaks the protocol's limits (an ID or name too long, a bad card number)."""
+
+
+class UnsupportedError(FaceAccessError):
+    """The protocol or this device cannot do what was asked."""
+
+
+class InvalidPhotoError(FaceAccessError):
+    """A photo could not be decoded or brought within the protocol's limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """An image a device sent, kept undecoded until someone needs it.
+
+    `raw` is whatever the payload carried (base64, possibly with a `data:` prefix that may lie
+    about the format). Decoding and converting to JPEG is CPU work and belongs in an executor:
+    call `images.picture_to_jpeg(picture)` there, never on the event loop.
+    """
+
+    raw: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRecord:
+    """One passage: a recognition, a refusal or a stranger.
+
+    `time` is the device's local time as it reported it (naive; the protocols carry no zone).
+    `similarity` is 0-100, `temperature` °C. Fields the record does not carry are None.
+    `key` identifies the record for de-duplication of re-sends (stable across re-sends).
+    """
+
+    kind: AccessKind
+    key: str
+    record_id: str | None = None
+    time: datetime | None = None
+    person_id: str | None = None
+    person_name: str | None = None
+    similarity: float | None = None
+    temperature: float | None = None
+    temperature_alarm: bool | None = None
+    mask: bool | None = None
+    person_list: PersonList | None = None
+    reason: str | None = None
+    historical: bool = False
+    picture: Picture | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialEvent:
+    """A card swipe, QR-code scan or ID-card read.
+
+    `card_number` and `qr_data` carry what was scanned; an ID card's number, name and photo are
+    deliberately never carried (personal data).
+    """
+
+    kind: CredentialKind
+    time: datetime | None = None
+    card_number: str | None = None
+    qr_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceInfo:
+    """What the device told about itself; None where it did not say."""
+
+    name: str | None = None
+    ip: str | None = None
+    firmware: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connectivity:
+    """The device announced itself online (with what it said about itself) or went offline."""
+
+    online: bool
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alive:
+    """Any sign of life (a heartbeat) that carries nothing else."""
+
+
+type DeviceMessage = AccessRecord | CredentialEvent | Connectivity | Alive
+type MessageCallback = Callable[[DeviceMessage], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
+    """A person as stored on a device.
+
+    `valid_from`/`valid_until` are device-local naive datetimes or None when unlimited.
+    """
+
+    person_id: str
+    name: str | None = None
+    card_number: str | None = None
+    person_list: PersonList = PersonList.ALLOW
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enrollment:
+    """A person to add or replace on a device.
+
+    `photo_jpeg` is a JPEG already normalised to the protocol's limits (`images.normalize_photo`).
+    """
+
+    person_id: str
+    name: str
+    photo_jpeg: bytes
+    card_number: str | None = None
+    person_list: PersonList = PersonList.ALLOW
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhotoLimits:
+    """What a protocol accepts as an enrolment photo: bytes of the JPEG and pixels per side."""
+
+    max_bytes: int
+    max_side: int
+    min_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandResult:
+    """The device's confirmation of a people command; `message` is safe to show and log."""
+
+    message: str = ""
