@@ -208,7 +208,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         self._fire(stored)
         if picture is not None and not stored.historical:
             self._capture_seq += 1
-            self.config_entry.async_create_background_task(
+            self.config_entry.async_create_task(
                 self.hass,
                 self._async_store_capture(picture, self._capture_seq),
                 "face_access capture",
