@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
+
+QOS = 1
+# How long a subscription may take to reach the broker before we carry on regardless.
+SUBSCRIBE_TIMEOUT = 5.0
 
 
 class HassMqttTransport:
@@ -22,14 +27,31 @@ class HassMqttTransport:
     async def subscribe(
         self, topic: str, callback_: Callable[[str, str | bytes | bytearray], None]
     ) -> Callable[[], None]:
-        """Subscribe `callback_(topic, payload)` to a topic filter; return the unsubscriber."""
+        """Subscribe `callback_(topic, payload)` to a topic filter; return the unsubscriber.
+
+        Returns once the broker has the subscription (while connected), because Home Assistant
+        batches subscriptions: a command sent right away could otherwise be answered before
+        anyone listens for the answer.
+        """
 
         @callback
         def _on_message(msg: mqtt.ReceiveMessage) -> None:
             callback_(msg.topic, msg.payload)
 
-        return await mqtt.async_subscribe(self._hass, topic, _on_message, qos=1)
+        subscribed = asyncio.Event()
+        stop_watching = mqtt.async_on_subscribe_done(self._hass, topic, QOS, subscribed.set)
+        try:
+            unsubscribe = await mqtt.async_subscribe(self._hass, topic, _on_message, qos=QOS)
+            if mqtt.is_connected(self._hass):
+                try:
+                    async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                        await subscribed.wait()
+                except TimeoutError:
+                    pass  # a slow broker: commands still time out on their own if it matters
+        finally:
+            stop_watching()
+        return unsubscribe
 
     async def publish(self, topic: str, payload: str) -> None:
         """Publish one command (QoS 1, not retained)."""
-        await mqtt.async_publish(self._hass, topic, payload, qos=1, retain=False)
+        await mqtt.async_publish(self._hass, topic, payload, qos=QOS, retain=False)

@@ -206,10 +206,14 @@ def loads_tolerant(payload: str | bytes | bytearray) -> Any:
         return json.loads(text)
     except ValueError:
         pass
+    except RecursionError as err:  # absurdly deep nesting: hostile, never from a device
+        raise DecodeError("JSON nested too deeply") from err
     try:
         return json.loads(_TRAILING_COMMA.sub(r"\1", text))
     except ValueError as err:
         raise DecodeError("not JSON") from err
+    except RecursionError as err:
+        raise DecodeError("JSON nested too deeply") from err
 
 
 def decode_envelope(payload: str | bytes | bytearray) -> Envelope:
@@ -454,7 +458,9 @@ def person_from_list_entry(entry: Mapping[str, Any]) -> Person | None:
         return None
     card = _text(f.get("rfidcard"))
     if card in (None, "0"):
-        wiegand = _text(f.get("cardnum2"))
+        # `cardNum2` is a card only when entered manually (`cardType2` 2, §4.1); otherwise it
+        # is the public or auto-generated Wiegand number (the §4.2.3 example has 1).
+        wiegand = _text(f.get("cardnum2")) if _int(f.get("cardtype2")) == 2 else None
         card = None if wiegand in (None, "0") else wiegand
     temporary = _int(f.get("tempcardtype")) in (1, 2)
     return Person(
@@ -554,6 +560,7 @@ class HFSecurityMqttClient:
         self._prefix = topic_prefix.rstrip("/")
         self._now = now
         self._sync_time = sync_time
+        self._clock_set = False
         self._timeout = command_timeout
         self._unsubscribe: list[Callable[[], None]] = []
         self._pending: dict[str, asyncio.Future[Envelope]] = {}
@@ -588,13 +595,17 @@ class HFSecurityMqttClient:
         """Return the topic the device takes commands on (its "cloud topic", §2 L254)."""
         return f"{self._prefix}/{self.device_id}"
 
-    async def start(self) -> None:
-        """Subscribe to the device's own topics and the two shared ones (digest §2.2)."""
-        for topic in (
-            f"{self.command_topic}/#",
-            f"{self._prefix}/basic",
-            f"{self._prefix}/heartbeat",
-        ):
+    async def start(self, *, shared_topics: bool = True) -> None:
+        """Subscribe to the device's own topics and the two shared ones (digest §2.2).
+
+        Without `shared_topics` (a short-lived probe) the client never sees `Online`, so it
+        cannot answer it in the owner's place: the device stops repeating `Online` once any
+        `Online-Ack` arrives (§10.1).
+        """
+        topics = [f"{self.command_topic}/#"]
+        if shared_topics:
+            topics += [f"{self._prefix}/basic", f"{self._prefix}/heartbeat"]
+        for topic in topics:
             self._unsubscribe.append(await self._transport.subscribe(topic, self.handle_message))
 
     async def stop(self) -> None:
@@ -702,10 +713,15 @@ class HFSecurityMqttClient:
             {"facesluiceId": self.device_id, "result": "ok", "detail": ""},
         )
         if self._sync_time:
-            try:
-                await self._command("SetSysTime", {"SysTime": format_time(self._now(), "T")})
-            except FaceAccessError as err:
-                _LOGGER.debug("Device %s did not take the time: %s", self.device_id, err)
+            self._clock_set = True
+            await self._set_clock()
+
+    async def _set_clock(self) -> None:
+        """Set the device's clock to local time with `SetSysTime` (§9.8); best effort."""
+        try:
+            await self._command("SetSysTime", {"SysTime": format_time(self._now(), "T")})
+        except FaceAccessError as err:
+            _LOGGER.debug("Device %s did not take the time: %s", self.device_id, err)
 
     def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a send in the background, keeping a reference until it ends."""
@@ -766,8 +782,15 @@ class HFSecurityMqttClient:
         return env
 
     async def query_info(self) -> DeviceInfo:
-        """Ask for the firmware version (`Versions`, §7.3)."""
+        """Ask for the firmware version (`Versions`, §7.3).
+
+        The first answer after `start` also sets the device's clock when time sync is on: a
+        device that was already online when Home Assistant started sends no new `Online`.
+        """
         env = await self._command("Versions", {})
+        if self._sync_time and not self._clock_set:
+            self._clock_set = True
+            await self._set_clock()
         return DeviceInfo(firmware=_text(env.fields.get("name")), model=self.variant.model)
 
     async def open_door(self) -> None:
@@ -870,18 +893,24 @@ class HFSecurityMqttClient:
         begin = 0
         async with self._people_lock:
             while True:
-                env = await self._command(
-                    "SearchPersonList",
-                    {
-                        "facesluiceId": self.device_id,
-                        "personType": 2,
-                        "BeginTime": "2000-01-01T00:00:00",
-                        "EndTime": "2099-12-31T23:59:59",
-                        "gender": 2,
-                        "BeginNO": begin,
-                        "RequestCount": LIST_PAGE_SIZE,
-                    },
-                )
+                try:
+                    env = await self._command(
+                        "SearchPersonList",
+                        {
+                            "facesluiceId": self.device_id,
+                            "personType": 2,
+                            "BeginTime": "2000-01-01T00:00:00",
+                            "EndTime": "2099-12-31T23:59:59",
+                            "gender": 2,
+                            "BeginNO": begin,
+                            "RequestCount": LIST_PAGE_SIZE,
+                        },
+                    )
+                except DeviceRefusedError as err:
+                    # 466 "can not find person": nothing (more) matches, an empty page (§4.2.3).
+                    if err.code == "466" or err.reason.lower() == "can not find person":
+                        return people
+                    raise
                 entries = env.fields.get("list")
                 entries = entries if isinstance(entries, list) else []
                 people.extend(
@@ -914,7 +943,7 @@ async def probe(
         sync_time=False,
         command_timeout=answer_within,
     )
-    await client.start()
+    await client.start(shared_topics=False)
     try:
         return await client.query_info()
     finally:

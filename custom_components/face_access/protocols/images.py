@@ -53,6 +53,8 @@ def decode_base64(value: str, max_bytes: int = MAX_PICTURE_BYTES) -> bytes:
         raise InvalidPhotoError("picture is not valid base64") from err
     if not data:
         raise InvalidPhotoError("picture is empty")
+    if len(data) > max_bytes:
+        raise InvalidPhotoError("picture larger than allowed")
     return data
 
 
