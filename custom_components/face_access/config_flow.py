@@ -64,7 +64,7 @@ async def async_probe_mqtt_device(
 ) -> DeviceInfo:
     """Ask a device on MQTT who it is; raises the protocol's errors when it does not answer."""
     return await hfsecurity_mqtt.probe(
-        HassMqttTransport(hass),
+        HassMqttTransport(hass, confirm_subscriptions=True),
         device_id,
         topic_prefix=topic_prefix,
         variant=MQTT_VARIANTS[protocol],

@@ -20,24 +20,27 @@ class HassMqttTransport:
     door again each time the device reconnects (face_terminal_mqtt digest §2.5).
     """
 
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Keep Home Assistant."""
+    def __init__(self, hass: HomeAssistant, *, confirm_subscriptions: bool = False) -> None:
+        """Keep Home Assistant; see `subscribe` for `confirm_subscriptions`."""
         self._hass = hass
+        self._confirm = confirm_subscriptions
 
     async def subscribe(
         self, topic: str, callback_: Callable[[str, str | bytes | bytearray], None]
     ) -> Callable[[], None]:
         """Subscribe `callback_(topic, payload)` to a topic filter; return the unsubscriber.
 
-        Returns once the broker has the subscription (while connected), because Home Assistant
-        batches subscriptions: a command sent right away could otherwise be answered before
-        anyone listens for the answer.
+        With `confirm_subscriptions` (a probe that sends a command right away) it returns once
+        the broker has the subscription, because Home Assistant batches subscriptions and the
+        answer could otherwise arrive before anyone listens for it.
         """
 
         @callback
         def _on_message(msg: mqtt.ReceiveMessage) -> None:
             callback_(msg.topic, msg.payload)
 
+        if not self._confirm:
+            return await mqtt.async_subscribe(self._hass, topic, _on_message, qos=QOS)
         subscribed = asyncio.Event()
         stop_watching = mqtt.async_on_subscribe_done(self._hass, topic, QOS, subscribed.set)
         try:
