@@ -68,9 +68,7 @@ async def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 @pytest.fixture
 async def mqtt_connected(hass: HomeAssistant, broker: Broker) -> AsyncGenerator[None]:
     """Set up Home Assistant's MQTT integration against the real broker."""
-    entry = MockConfigEntry(
-        domain=mqtt.DOMAIN, data={"broker": broker.host, "port": broker.port}
-    )
+    entry = MockConfigEntry(domain=mqtt.DOMAIN, data={"broker": broker.host, "port": broker.port})
     entry.add_to_hass(hass)
     with patch("homeassistant.config.load_yaml_config_file", return_value={}):
         assert await hass.config_entries.async_setup(entry.entry_id)
@@ -177,9 +175,7 @@ async def test_face_terminal_end_to_end(
     assert [event["record_id"] for event in access_events] == [str(record_id), str(lost_id)]
 
     # The open-door button reaches the terminal.
-    await hass.services.async_call(
-        "button", "press", {ATTR_ENTITY_ID: OPEN_DOOR}, blocking=True
-    )
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: OPEN_DOOR}, blocking=True)
     assert simulator.unlock_count == 1
 
     assert not simulator.protocol_violations

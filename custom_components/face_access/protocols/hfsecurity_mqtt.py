@@ -419,9 +419,11 @@ def credential_from(env: Envelope) -> CredentialEvent | None:
         info = f.get("cardinfo")
         if isinstance(info, str):
             try:
-                info = json.loads(info)
+                parsed = json.loads(info)
             except ValueError:
-                info = {"cardnum": info}
+                parsed = None
+            # A string that is not a JSON object is the card number itself ("86664719").
+            info = parsed if isinstance(parsed, dict) else {"cardnum": info}
         number = _text(_normalise(info).get("cardnum")) if isinstance(info, dict) else None
         return CredentialEvent(kind=CredentialKind.CARD, time=when, card_number=number)
     if operator == "idcardpush":
@@ -614,7 +616,7 @@ class HFSecurityMqttClient:
             self._unsubscribe.pop()()
         for future in self._pending.values():
             if not future.done():
-                future.cancel()
+                future.set_exception(DeviceTimeoutError("the connection to the device was closed"))
         self._pending.clear()
         for task in list(self._tasks):
             task.cancel()
@@ -687,7 +689,7 @@ class HFSecurityMqttClient:
         Records re-pushed on request (`PushType` 2) need no ack (§20 L3486). Re-sent copies
         are acked again, or the device never stops sending them (digest §7.3).
         """
-        if record.record_id is None:
+        if record.record_id is None and not record.historical:
             _LOGGER.warning(
                 "A %s from device %s has no record ID; it cannot be acknowledged",
                 env.operator,
@@ -790,7 +792,8 @@ class HFSecurityMqttClient:
         env = await self._command("Versions", {})
         if self._sync_time and not self._clock_set:
             self._clock_set = True
-            await self._set_clock()
+            # In the background: firmware that ignores SetSysTime must not delay the answer.
+            self._background(self._set_clock())
         return DeviceInfo(firmware=_text(env.fields.get("name")), model=self.variant.model)
 
     async def open_door(self) -> None:
