@@ -58,10 +58,14 @@ def simulator(broker: Broker) -> Generator[FaceTerminalSimulator]:
     sim.stop()
 
 
-async def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait on the event loop until `condition` holds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
+async def _wait(condition: Callable[[], bool], within: float = 15.0) -> None:
+    """Wait on the event loop until `condition` holds.
+
+    Polling, because the conditions are about other processes and threads (the broker, the
+    simulator's network thread) that cannot set an asyncio event.
+    """
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
@@ -101,9 +105,9 @@ def _record_events(hass: HomeAssistant, entity_id: str) -> list[dict[str, Any]]:
 
     @callback
     def _changed(event: Event[EventStateChangedData]) -> None:
-        if event.data["entity_id"] == entity_id and (new := event.data["new_state"]):
-            if new.attributes.get("event_type"):
-                fired.append(dict(new.attributes))
+        new = event.data["new_state"]
+        if event.data["entity_id"] == entity_id and new and new.attributes.get("event_type"):
+            fired.append(dict(new.attributes))
 
     hass.bus.async_listen("state_changed", _changed)
     return fired
