@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import pytest
 
 # Imported before Home Assistant starts, or the harness's own `custom_components` package
@@ -12,6 +10,5 @@ import custom_components.face_access  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let the loader see custom_components/ in every test."""
-    yield

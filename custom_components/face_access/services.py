@@ -176,7 +176,14 @@ async def _async_read_photo(hass: HomeAssistant, call: ServiceCall) -> bytes:
                 url, timeout=aiohttp.ClientTimeout(total=PHOTO_FETCH_TIMEOUT)
             ) as response:
                 response.raise_for_status()
-                data = await response.content.read(MAX_SOURCE_PHOTO_BYTES + 1)
+                # `content.read(n)` returns what has arrived so far, not n bytes: read to the
+                # end (or just past the limit) so that a photo sent in pieces arrives whole.
+                received = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    received += chunk
+                    if len(received) > MAX_SOURCE_PHOTO_BYTES:
+                        break
+                data = bytes(received)
         except (aiohttp.ClientError, TimeoutError) as err:
             raise _validation_error("photo_unavailable", reason=str(err) or "timeout") from err
     else:
