@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from functools import partial
 import io
@@ -652,9 +653,13 @@ async def test_camera_falls_back_when_the_device_is_silent(
     fire(hass, REC_TOPIC, rec_push("381", pic=data_uri(record_picture)))
     await hass.async_block_till_done()
 
-    task = hass.async_create_task(async_get_image(hass, entity_id(hass, "camera", "snapshot")))
-    for _ in range(9):
+    task = asyncio.get_running_loop().create_task(
+        async_get_image(hass, entity_id(hass, "camera", "snapshot"))
+    )
+    for _ in range(15):
         await settle(hass, 2)
+        if task.done():
+            break
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
     image = await task

@@ -8,6 +8,7 @@ of digest §8 (E4…E64) that the codec handles.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 import io
 import json
@@ -33,6 +34,7 @@ from custom_components.face_access.protocols.hfsecurity_mqtt import (
 from custom_components.face_access.protocols.images import picture_to_jpeg, sniff_format
 from custom_components.face_access.protocols.model import (
     AccessKind,
+    AccessRecord,
     CredentialKind,
     DeviceInfo,
     DeviceRefusedError,
@@ -51,7 +53,9 @@ def env(message: dict[str, Any] | str) -> Envelope:
 
 
 def rec(**info: Any) -> Envelope:
-    """Return a RecPush envelope with exactly the given info."""
+    """Return a RecPush envelope with the given info (and a time, unless it has an ID)."""
+    if "RecordID" not in info:
+        info.setdefault("time", "2026-11-21 10:00:07")
     return env({"operator": "RecPush", "info": info})
 
 
@@ -1101,3 +1105,15 @@ def test_person_from_list_entry_without_custom_id_uses_lib_id() -> None:
 
 def test_person_from_list_entry_without_any_id() -> None:
     assert person_from_list_entry({"name": "nobody", "customId": ""}) is None
+
+
+@pytest.mark.parametrize(
+    ("decode", "operator"),
+    [(record_from_rec_push, "RecPush"), (record_from_str_snap_push, "StrSnapPush")],
+)
+def test_a_record_with_neither_id_nor_time_is_refused(
+    decode: Callable[[Envelope], AccessRecord], operator: str
+) -> None:
+    """An empty record is about no passage; it must not become an event about nobody."""
+    with pytest.raises(DecodeError, match="neither an ID nor a time"):
+        decode(env({"operator": operator, "info": {"VerifyStatus": "1"}}))

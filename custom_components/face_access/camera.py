@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.components.camera import Camera
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import EntityDescription
@@ -17,6 +19,10 @@ from .protocols.model import Capability, FaceAccessError
 PARALLEL_UPDATES = 1
 
 SNAPSHOT = EntityDescription(key="snapshot", translation_key="snapshot")
+# Home Assistant gives a camera 10 s for a still (CAMERA_IMAGE_TIMEOUT), less than a device
+# command may take: ask for a scene no longer than this, so that a device gone quiet still
+# shows the last record's picture instead of an error.
+SNAPSHOT_TIMEOUT = 5.0
 
 
 async def async_setup_entry(
@@ -45,12 +51,13 @@ class FaceAccessSnapshotCamera(FaceAccessEntity, Camera):
         """Return a JPEG of the scene now, else of the last record, else None."""
         if self._on_demand and self.coordinator.data.online:
             try:
-                picture = await self.coordinator.device_client.snapshot()
+                async with asyncio.timeout(SNAPSHOT_TIMEOUT):
+                    picture = await self.coordinator.device_client.snapshot()
                 return await self.hass.async_add_executor_job(images.picture_to_jpeg, picture)
-            except FaceAccessError as err:
+            except (FaceAccessError, TimeoutError) as err:
                 LOGGER.debug(
                     "No scene snapshot from %s (%s); showing the last record",
                     self.coordinator.config_entry.title,
-                    err,
+                    str(err) or "no answer",
                 )
         return self.coordinator.data.capture

@@ -190,10 +190,6 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
 
     def _handle_record(self, record: AccessRecord) -> None:
         """Apply a new record to the state and fire its events; drop re-sent copies."""
-        if record.record_id is None and record.time is None:
-            # A record with neither an ID nor a time (`"info": {}`) is not a passage: it would
-            # fire an event about nobody. The client has already logged it as unacknowledgeable.
-            return
         if record.key in self._seen:
             self._seen.move_to_end(record.key)
             LOGGER.debug("Dropped a re-sent record from %s", self.config_entry.title)

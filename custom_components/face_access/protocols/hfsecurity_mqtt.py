@@ -334,7 +334,7 @@ def _mask(fields: Mapping[str, Any], verify_status: int | None) -> bool | None:
 
 
 def record_from_rec_push(env: Envelope) -> AccessRecord:
-    """Turn a `RecPush` (§5) into an AccessRecord.
+    """Turn a `RecPush` (§5) into an AccessRecord; raise DecodeError for an empty one.
 
     `VerifyStatus` 1 is a recognition unless the person is on the block list; 2 and 24 are
     refusals; 3 ("not yet registered") is a stranger. `customId` falls back to `personId` for
@@ -362,6 +362,8 @@ def record_from_rec_push(env: Envelope) -> AccessRecord:
     name = next((n for key in _NAME_KEYS if (n := _text(f.get(key)))), None)
     record_id = _text(f.get("recordid"))
     when = parse_time(f.get("time"))
+    if record_id is None and when is None:
+        raise DecodeError("a record with neither an ID nor a time")
     key = f"rec:{record_id}" if record_id else f"rec:{f.get('time')}:{person_id}:{f.get('otype')}"
     temperature = _float(f.get("temperature"))
     alarm = _int(f.get("temperaturealarm"))
@@ -384,16 +386,22 @@ def record_from_rec_push(env: Envelope) -> AccessRecord:
 
 
 def record_from_str_snap_push(env: Envelope) -> AccessRecord:
-    """Turn a `StrSnapPush` (§6) into a stranger AccessRecord keyed by `SnapID`."""
+    """Turn a `StrSnapPush` (§6) into a stranger AccessRecord keyed by `SnapID`.
+
+    Raises DecodeError when it has neither `SnapID` nor `time`: it is about no passage.
+    """
     f = env.fields
     snap_id = _text(f.get("snapid"))
+    when = parse_time(f.get("time"))
+    if snap_id is None and when is None:
+        raise DecodeError("a record with neither an ID nor a time")
     temperature = _float(f.get("temperature"))
     alarm = _int(f.get("temperaturealarm"))
     return AccessRecord(
         kind=AccessKind.STRANGER,
         key=f"snap:{snap_id}" if snap_id else f"snap:{f.get('time')}",
         record_id=snap_id,
-        time=parse_time(f.get("time")),
+        time=when,
         temperature=temperature if temperature and temperature > 0 else None,
         temperature_alarm=None if alarm is None else alarm == 1,
         mask=_mask(f, None),
@@ -650,6 +658,8 @@ class HFSecurityMqttClient:
             return
         try:
             self._dispatch(env)
+        except DecodeError as err:
+            _LOGGER.warning("Dropped %s on %s: %s", env.operator, topic, err)
         except Exception:  # a device must never be able to raise into the host
             _LOGGER.exception("Failed to handle %s from device %s", env.operator, self.device_id)
 
