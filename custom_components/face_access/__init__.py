@@ -20,7 +20,7 @@ from .const import (
 from .coordinator import FaceAccessCoordinator
 from .data import FaceAccessConfigEntry, FaceAccessData
 from .mqtt_transport import HassMqttTransport
-from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, HFSecurityMqttClient
+from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, VARIANTS, HFSecurityMqttClient
 from .protocols.model import ProtocolKey
 from .services import async_setup_services
 
@@ -34,8 +34,6 @@ PLATFORMS = [
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
-MQTT_VARIANTS = {ProtocolKey.FACE_TERMINAL_MQTT: FACE_TERMINAL}
-
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the services once per Home Assistant instance."""
@@ -46,7 +44,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> bool:
     """Set up one device."""
     protocol = ProtocolKey(entry.data[CONF_PROTOCOL])
-    variant = MQTT_VARIANTS[protocol]
+    variant = VARIANTS[protocol]
     issue_id = f"mqtt_not_available_{entry.entry_id}"
     if not await mqtt.async_wait_for_mqtt_client(hass):
         ir.async_create_issue(

@@ -27,12 +27,11 @@ from .const import (
 )
 from .mqtt_transport import HassMqttTransport
 from .protocols import hfsecurity_mqtt
-from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, MqttVariant
+from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, VARIANTS
 from .protocols.model import DeviceInfo, DeviceTimeoutError, FaceAccessError, ProtocolKey
 
 # Protocols offered in the `user` menu; the others arrive with their own work.
 IMPLEMENTED_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT]
-MQTT_VARIANTS: dict[str, MqttVariant] = {ProtocolKey.FACE_TERMINAL_MQTT: FACE_TERMINAL}
 TITLES = {ProtocolKey.FACE_TERMINAL_MQTT: "Face terminal {device_id}"}
 
 _TEXT = selector.TextSelector()
@@ -67,7 +66,7 @@ async def async_probe_mqtt_device(
         HassMqttTransport(hass, confirm_subscriptions=True),
         device_id,
         topic_prefix=topic_prefix,
-        variant=MQTT_VARIANTS[protocol],
+        variant=VARIANTS[protocol],
     )
 
 
@@ -220,7 +219,7 @@ class FaceAccessOptionsFlow(OptionsFlowWithReload):
         """Show and store the options."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
-        variant = MQTT_VARIANTS[self.config_entry.data[CONF_PROTOCOL]]
+        variant = VARIANTS[self.config_entry.data[CONF_PROTOCOL]]
         current = {
             CONF_HEARTBEAT_INTERVAL: variant.heartbeat_interval,
             CONF_SYNC_TIME: True,

@@ -154,6 +154,9 @@ FACE_TERMINAL = MqttVariant(
     photo_limits=PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000),
 )
 
+# Every family member by its protocol key.
+VARIANTS: dict[str, MqttVariant] = {variant.protocol.value: variant for variant in (FACE_TERMINAL,)}
+
 
 # --------------------------------------------------------------------------------------------
 # Codec: pure functions, wire <-> model
