@@ -79,13 +79,13 @@ async def _start_terminal_step(hass: HomeAssistant) -> dict[str, Any]:
     )
 
 
-async def test_user_menu_offers_the_face_terminal(hass: HomeAssistant) -> None:
+async def test_user_menu_offers_the_mqtt_protocols(hass: HomeAssistant) -> None:
     """The first step is a menu of protocols; each option is a step of the same name."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["face_terminal_mqtt"]
+    assert result["menu_options"] == ["face_terminal_mqtt", "camera_mqtt"]
 
 
 @pytest.mark.usefixtures("mqtt_mock")
@@ -245,19 +245,71 @@ async def test_discovery_creates_the_entry(
 async def test_discovery_of_an_unnamed_device_on_another_prefix(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:
-    """The topic prefix comes from the topic; a device without a name shows its ID."""
+    """The topic prefix comes from the topic; a device without a name shows its ID.
+
+    Without a factory name, nothing tells a terminal from a camera: the user picks.
+    """
     message = online(facesname="")
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
         context={"source": SOURCE_MQTT},
         data=discovery(message, topic="site2/face/basic"),
     )
+    assert result["step_id"] == "discovery_pick"
     assert result["description_placeholders"] == {"name": DEVICE_ID, "topic": "site2/face"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PROTOCOL: "camera_mqtt"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Camera {DEVICE_ID}"
+    assert result["data"] == {
+        CONF_PROTOCOL: "camera_mqtt",
+        CONF_DEVICE_ID: DEVICE_ID,
+        CONF_TOPIC_PREFIX: "site2/face",
+    }
+
+
+async def test_discovery_tells_a_camera_by_its_factory_name(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """A camera announces itself as `IPC<id>` (field notes §3.2): it is added as a camera."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=discovery(online(facesname="IPC1305433"))
+    )
+    assert result["step_id"] == "discovery_confirm"
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"][CONF_TOPIC_PREFIX] == "site2/face"
+    assert result["data"][CONF_PROTOCOL] == "camera_mqtt"
+    assert result["title"] == f"Camera {DEVICE_ID}"
+
+
+@pytest.mark.usefixtures("mqtt_mock")
+async def test_camera_creates_the_entry(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_probe: AsyncMock
+) -> None:
+    """The camera option asks for the same fields and probes with the camera's variant."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "camera_mqtt"}
+    )
+    assert result["step_id"] == "camera_mqtt"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_ID: " 1026700 ", CONF_TOPIC_PREFIX: PREFIX}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Camera 1026700"
+    assert result["data"] == {
+        CONF_PROTOCOL: "camera_mqtt",
+        CONF_DEVICE_ID: "1026700",
+        CONF_TOPIC_PREFIX: PREFIX,
+    }
+    assert mock_probe.call_args.args[1:] == ("camera_mqtt", "1026700", PREFIX)
 
 
 @pytest.mark.parametrize(

@@ -27,12 +27,17 @@ from .const import (
 )
 from .mqtt_transport import HassMqttTransport
 from .protocols import hfsecurity_mqtt
-from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, VARIANTS
+from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, VARIANTS, variant_from_name
 from .protocols.model import DeviceInfo, DeviceTimeoutError, FaceAccessError, ProtocolKey
 
 # Protocols offered in the `user` menu; the others arrive with their own work.
-IMPLEMENTED_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT]
-TITLES = {ProtocolKey.FACE_TERMINAL_MQTT: "Face terminal {device_id}"}
+IMPLEMENTED_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT, ProtocolKey.CAMERA_MQTT]
+# MQTT protocols share one discovery topic; the user picks when the announcement cannot tell.
+MQTT_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT, ProtocolKey.CAMERA_MQTT]
+TITLES = {
+    ProtocolKey.FACE_TERMINAL_MQTT: "Face terminal {device_id}",
+    ProtocolKey.CAMERA_MQTT: "Camera {device_id}",
+}
 
 _TEXT = selector.TextSelector()
 MQTT_SCHEMA = vol.Schema(
@@ -42,6 +47,17 @@ MQTT_SCHEMA = vol.Schema(
     }
 )
 RECONFIGURE_MQTT_SCHEMA = vol.Schema({vol.Required(CONF_TOPIC_PREFIX): _TEXT})
+PICK_PROTOCOL_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PROTOCOL): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[protocol.value for protocol in MQTT_PROTOCOLS],
+                translation_key=CONF_PROTOCOL,
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        )
+    }
+)
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_HEARTBEAT_INTERVAL): selector.NumberSelector(
@@ -97,6 +113,12 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
         """Add a face terminal that talks MQTT (face-terminal-mqtt v1.24)."""
         return await self._async_step_mqtt_device(ProtocolKey.FACE_TERMINAL_MQTT, user_input)
 
+    async def async_step_camera_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a network camera that talks MQTT (network-camera-mqtt v1.25)."""
+        return await self._async_step_mqtt_device(ProtocolKey.CAMERA_MQTT, user_input)
+
     async def _async_step_mqtt_device(
         self, protocol: ProtocolKey, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -140,7 +162,11 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
         return {}
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
-        """Start from a device announcing `Online` on the shared topic (v1.24 §10.1)."""
+        """Start from a device announcing `Online` on the shared topic (v1.24 §10.1, v1.25 §7).
+
+        Terminals and cameras announce themselves alike; only a factory-default name tells
+        them apart, otherwise the user picks in the confirmation step.
+        """
         try:
             envelope = hfsecurity_mqtt.decode_envelope(discovery_info.payload)
         except hfsecurity_mqtt.DecodeError:
@@ -152,11 +178,13 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(device_id)
         self._abort_if_unique_id_configured()
         info = hfsecurity_mqtt.info_from_online(envelope)
+        variant = variant_from_name(info.name)
         self._discovered = {
-            CONF_PROTOCOL: ProtocolKey.FACE_TERMINAL_MQTT.value,
             CONF_DEVICE_ID: device_id,
             CONF_TOPIC_PREFIX: prefix,
         }
+        if variant is not None:
+            self._discovered[CONF_PROTOCOL] = variant.protocol.value
         name = info.name or device_id
         self.context["title_placeholders"] = {"name": name}
         self._discovered_name = f"{name} ({device_id})" if info.name else device_id
@@ -165,22 +193,36 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_discovery_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Let the user confirm a discovered device; discovery never adds one by itself."""
+        """Let the user confirm a discovered device; discovery never adds one by itself.
+
+        When the announcement did not tell whether it is a terminal or a camera, the user
+        picks the protocol here.
+        """
+        known = CONF_PROTOCOL in self._discovered
         if user_input is not None:
+            data = {**self._discovered, **user_input}
             return self.async_create_entry(
-                title=TITLES[ProtocolKey.FACE_TERMINAL_MQTT].format(
-                    device_id=self._discovered[CONF_DEVICE_ID]
+                title=TITLES[ProtocolKey(data[CONF_PROTOCOL])].format(
+                    device_id=data[CONF_DEVICE_ID]
                 ),
-                data=self._discovered,
+                data=data,
             )
-        self._set_confirm_only()
+        if known:
+            self._set_confirm_only()
         return self.async_show_form(
-            step_id="discovery_confirm",
+            step_id="discovery_confirm" if known else "discovery_pick",
+            data_schema=None if known else PICK_PROTOCOL_SCHEMA,
             description_placeholders={
                 "name": self._discovered_name,
                 "topic": self._discovered[CONF_TOPIC_PREFIX],
             },
         )
+
+    async def async_step_discovery_pick(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take the protocol the user picked for a discovered device."""
+        return await self.async_step_discovery_confirm(user_input)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None

@@ -22,6 +22,7 @@ from .protocols.model import (
     AccessKind,
     AccessRecord,
     AlarmKind,
+    AnalyticsEvent,
     Connectivity,
     CredentialEvent,
     DeviceInfo,
@@ -61,7 +62,7 @@ class DeviceState:
 class DeviceEvent:
     """One event for an event entity.
 
-    `entity_key` names the entity (`access`, `alarm`, `credential`).
+    `entity_key` names the entity (`access`, `alarm`, `credential`, `analytics`).
     """
 
     entity_key: str
@@ -84,8 +85,20 @@ def record_attributes(record: AccessRecord) -> dict[str, Any]:
     }
 
 
-def events_of(message: AccessRecord | CredentialEvent) -> list[DeviceEvent]:
+def events_of(message: AccessRecord | AnalyticsEvent | CredentialEvent) -> list[DeviceEvent]:
     """Map a record to the events it fires: one access event, plus alarms it carries."""
+    if isinstance(message, AnalyticsEvent):
+        return [
+            DeviceEvent(
+                "analytics",
+                message.kind.value,
+                {
+                    **message.attributes,
+                    "record_id": message.record_id,
+                    "historical": message.historical,
+                },
+            )
+        ]
     if isinstance(message, CredentialEvent):
         attributes: dict[str, Any] = {}
         if message.card_number is not None:
@@ -185,18 +198,28 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             self._schedule_info_refresh()
         elif isinstance(message, AccessRecord):
             self._handle_record(message)
+        elif isinstance(message, AnalyticsEvent):
+            if self._is_new(message.key):
+                self._fire(replace(message, picture=None))
+                self._show_picture(message.picture, message.historical)
         elif isinstance(message, CredentialEvent):
             self._fire(message)
 
-    def _handle_record(self, record: AccessRecord) -> None:
-        """Apply a new record to the state and fire its events; drop re-sent copies."""
-        if record.key in self._seen:
-            self._seen.move_to_end(record.key)
+    def _is_new(self, key: str) -> bool:
+        """Tell whether a record key is new, remembering it; re-sent copies repeat a key."""
+        if key in self._seen:
+            self._seen.move_to_end(key)
             LOGGER.debug("Dropped a re-sent record from %s", self.config_entry.title)
-            return
-        self._seen[record.key] = None
+            return False
+        self._seen[key] = None
         while len(self._seen) > DEDUPE_WINDOW:
             self._seen.popitem(last=False)
+        return True
+
+    def _handle_record(self, record: AccessRecord) -> None:
+        """Apply a new record to the state and fire its events; drop re-sent copies."""
+        if not self._is_new(record.key):
+            return
         picture = record.picture
         stored = replace(record, picture=None)
         state = self.data
@@ -206,7 +229,11 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 state = replace(state, last_recognized=stored)
         self.async_set_updated_data(state)
         self._fire(stored)
-        if picture is not None and not stored.historical:
+        self._show_picture(picture, stored.historical)
+
+    def _show_picture(self, picture: Picture | None, historical: bool) -> None:
+        """Make a live record's picture the `last_capture` (backlog must not replace it)."""
+        if picture is not None and not historical:
             self._capture_seq += 1
             self.config_entry.async_create_task(
                 self.hass,
@@ -228,7 +255,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 replace(self.data, capture=jpeg, capture_time=dt_util.utcnow())
             )
 
-    def _fire(self, message: AccessRecord | CredentialEvent) -> None:
+    def _fire(self, message: AccessRecord | AnalyticsEvent | CredentialEvent) -> None:
         """Hand each event of a message to the event entities."""
         for event in events_of(message):
             for listener in list(self._event_listeners):

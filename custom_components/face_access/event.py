@@ -1,4 +1,4 @@
-"""Event platform: access, alarm and credential events."""
+"""Event platform: access, alarm, credential and analytics events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import DeviceEvent, FaceAccessCoordinator
 from .data import FaceAccessConfigEntry
 from .entity import FaceAccessEntity
-from .protocols.model import AccessKind, AlarmKind, Capability, CredentialKind
+from .protocols.model import AccessKind, AlarmKind, AnalyticsKind, Capability, CredentialKind
 
 PARALLEL_UPDATES = 0
 
@@ -49,6 +49,12 @@ EVENTS: tuple[FaceAccessEventDescription, ...] = (
         translation_key="credential",
         capability=Capability.CREDENTIAL_EVENTS,
         event_types=[kind.value for kind in CredentialKind],
+    ),
+    FaceAccessEventDescription(
+        key="analytics",
+        translation_key="analytics",
+        capability=Capability.ANALYTICS_EVENTS,
+        event_types=[kind.value for kind in AnalyticsKind],
     ),
 )
 

@@ -1,7 +1,11 @@
-"""HFSecurity (Huifan) MQTT family: the face terminal of face-terminal-mqtt v1.24.
+"""HFSecurity (Huifan) MQTT family: face terminal (v1.24) and network camera (v1.25).
+
+The documents are face-terminal-mqtt v1.24 and network-camera-mqtt v1.25 (`shared/seeds`).
 
 One codec and one client serve the whole family; what differs between family members
-(capabilities, heartbeat interval, photo limits) is data in `MqttVariant`.
+(capabilities, number and time formats, person fields, heartbeat interval, photo limits) is
+data in `MqttVariant`. The camera's video-analytics pushes (camera_mqtt digest §4.23) are
+decoded by the operator table `ANALYTICS`.
 
 Wire format (face_terminal_mqtt digest §2.3): every message is
 `{"messageId", "operator", "info": {...}}`. Commands go to `<prefix>/<ID>`; the device answers
@@ -29,6 +33,8 @@ from .model import (
     AccessKind,
     AccessRecord,
     Alive,
+    AnalyticsEvent,
+    AnalyticsKind,
     Capability,
     CommandResult,
     Connectivity,
@@ -48,6 +54,7 @@ from .model import (
     PhotoLimits,
     Picture,
     ProtocolKey,
+    UnsupportedError,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,45 +73,13 @@ DEFAULT_COMMAND_TIMEOUT = 15.0
 LIST_PAGE_SIZE = 100
 DELETE_BATCH_SIZE = 200
 
-# Platform -> device operators; the device's per-device wildcard subscription echoes them.
-_COMMANDS = frozenset(
-    op.lower()
-    for op in (
-        "EditPerson",
-        "DelPerson",
-        "DeletePersons",
-        "DeleteAllPerson",
-        "SearchPerson",
-        "SearchPersonList",
-        "QueryPerson",
-        "AddPersons",
-        "EditPersons",
-        "EditPersonsNew",
-        "QueryProgress",
-        "Versions",
-        "Unlock",
-        "GetSceneSnap",
-        "SetSysTime",
-        "GetSysTime",
-        "GetDoorconfig",
-        "UpDoorconfig",
-        "Getconfig",
-        "Upconfig",
-        "GetMQTTconfig",
-        "UpMQTTconfig",
-        "GetTPTconfig",
-        "UpTPTconfig",
-        "RebootDevice",
-        "PushAck",
-        "Online-Ack",
-        "ManualPushRecords",
-        "ManualPushSaps",
-    )
-)
-
 _TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2})[:\-](\d{1,2})[:\-](\d{1,2})")
 _KEY_JUNK = re.compile(r"[^a-z0-9]")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# Repairs for the invalid JSON of the vendor examples (camera_mqtt digest §8.1): `/* */`
+# comments, and a period typed for the comma after a value.
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_PERIOD_COMMA = re.compile(r'(["\d\]}])\s*\.(?=\s*["{\[])')
 # Spellings of the device-ID key (erratum E6; field notes §3.3.3), normalised and with `i`
 # folded into `l`, because OCR'd firmware docs and firmware alike mix up `I`, `l` and `i`.
 _DEVICE_ID_KEYS = frozenset(
@@ -117,7 +92,17 @@ _NAME_KEYS = ("personname", "persionname", "persistname", "name")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MqttVariant:
-    """What one member of the family is and can do."""
+    """What one member of the family is and can do, and how it spells things.
+
+    `numbers_as_text`: numeric command fields are sent as strings, as the terminal's examples
+    do; the camera's examples send numbers. `time_separator` goes between date and time in
+    the times we send. `person_schema` names the validity fields of `EditPerson` ("terminal":
+    `tempCardType`/`cardValidBegin`; "camera": `tempValid`/`validBegin`/`effectNumber`).
+    `realtime_flag`: `Sendintime` 0 marks a record as not real-time (camera §5 L992).
+    `search_extra`: further `SearchPersonList` fields the document requires.
+    `name_prefixes`: default `facesname` prefixes, which tell family members apart in
+    discovery.
+    """
 
     protocol: ProtocolKey
     manufacturer: str
@@ -125,6 +110,13 @@ class MqttVariant:
     capabilities: frozenset[Capability]
     heartbeat_interval: float
     photo_limits: PhotoLimits
+    numbers_as_text: bool
+    time_separator: str
+    person_schema: str
+    realtime_flag: bool
+    delete_all_restarts: bool
+    search_extra: Mapping[str, Any]
+    name_prefixes: tuple[str, ...]
 
 
 FACE_TERMINAL = MqttVariant(
@@ -152,10 +144,66 @@ FACE_TERMINAL = MqttVariant(
     # `pic` at most 1 MB of base64 (§4.1 L353) -> 700 kB of JPEG; picURI caps at 1080p and
     # refuses images under 1000 bytes (errors 468/469), which we keep for base64 too.
     photo_limits=PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000),
+    numbers_as_text=True,
+    time_separator="T",  # §9.8 and §4.2.3 examples
+    person_schema="terminal",
+    realtime_flag=False,  # v1.24 has no Sendintime; a captured terminal sends 0 live
+    delete_all_restarts=True,  # §4.5 L756
+    search_extra={},
+    name_prefixes=("Face",),  # field notes §3.3.16: default facesname "Face1"
+)
+
+CAMERA = MqttVariant(
+    protocol=ProtocolKey.CAMERA_MQTT,
+    manufacturer="HFSecurity",
+    model="Intelligent network camera (MQTT)",
+    # camera_mqtt digest §9.2: no door, no body temperature, no card or QR code.
+    capabilities=frozenset(
+        {
+            Capability.MASK,
+            Capability.SCENE_SNAPSHOT,
+            Capability.RECORD_PICTURE,
+            Capability.ACCESS_EVENTS,
+            Capability.ALARM_EVENTS,
+            Capability.ANALYTICS_EVENTS,
+            Capability.ENROLL,
+            Capability.DELETE_PERSON,
+            Capability.LIST_PEOPLE,
+            Capability.DELETE_ALL_PEOPLE,
+        }
+    ),
+    heartbeat_interval=60.0,  # KeepAliveInterval default (L233, L1441), not §9's "30 s"
+    # `pic` within 1 MB of base64 (L304), picURI 1000 B to 1 MB at most 1080p (L4030).
+    photo_limits=PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000),
+    numbers_as_text=False,
+    time_separator=" ",  # digest §4.19: send colons and a space
+    person_schema="camera",
+    realtime_flag=True,
+    delete_all_restarts=False,  # §4.7 L908 says nothing of a restart
+    search_extra={"Picture": 0},  # required by the §4.4.3 table
+    name_prefixes=("IPC",),  # field notes §3.2: facesname "IPC1026700"
 )
 
 # Every family member by its protocol key.
-VARIANTS: dict[str, MqttVariant] = {variant.protocol.value: variant for variant in (FACE_TERMINAL,)}
+VARIANTS: dict[str, MqttVariant] = {
+    variant.protocol.value: variant for variant in (FACE_TERMINAL, CAMERA)
+}
+
+
+def variant_from_name(name: str | None) -> MqttVariant | None:
+    """Guess the family member from the `facesname` of its `Online`, or None when unsure.
+
+    Only factory-default names tell (`IPC<id>` cameras, `Face1` terminals); a renamed device
+    says nothing, and the user picks.
+    """
+    if not name:
+        return None
+    matches = [
+        variant
+        for variant in VARIANTS.values()
+        if any(name.upper().startswith(prefix.upper()) for prefix in variant.name_prefixes)
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,9 +248,10 @@ def _normalise(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def loads_tolerant(payload: str | bytes | bytearray) -> Any:
-    """Parse JSON, also accepting the trailing commas seen in the field (field notes §5).
+    """Parse JSON, also accepting the invalid JSON of the field and of the vendor examples.
 
-    Raises DecodeError for anything else.
+    Repaired: trailing commas (field notes §5), `/* */` comments and a period typed for a
+    comma (camera_mqtt digest §8.1). Raises DecodeError for anything else.
     """
     text = payload if isinstance(payload, str) else bytes(payload).decode("utf-8", "replace")
     try:
@@ -211,8 +260,9 @@ def loads_tolerant(payload: str | bytes | bytearray) -> Any:
         pass
     except RecursionError as err:  # absurdly deep nesting: hostile, never from a device
         raise DecodeError("JSON nested too deeply") from err
+    repaired = _PERIOD_COMMA.sub(r"\1,", _COMMENT.sub("", text))
     try:
-        return json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        return json.loads(_TRAILING_COMMA.sub(r"\1", repaired))
     except ValueError as err:
         raise DecodeError("not JSON") from err
     except RecursionError as err:
@@ -314,10 +364,18 @@ def _similarity(value: Any) -> float | None:
     return round(number, 1)
 
 
-def _picture(fields: Mapping[str, Any]) -> Picture | None:
-    """Return the record's picture (`pic`), kept undecoded."""
-    pic = fields.get("pic")
-    return Picture(pic) if isinstance(pic, str) and pic.strip() else None
+def _picture(env: Envelope, keys: Sequence[str] = ("pic",)) -> Picture | None:
+    """Return the first picture under `keys`, kept undecoded.
+
+    Looks in `info` and then at the top level, where some camera examples put `pic`
+    (camera_mqtt digest §8.6, L1320).
+    """
+    for key in keys:
+        for fields in (env.fields, env.top):
+            pic = fields.get(key)
+            if isinstance(pic, str) and pic.strip():
+                return Picture(pic)
+    return None
 
 
 def _mask(fields: Mapping[str, Any], verify_status: int | None) -> bool | None:
@@ -384,7 +442,7 @@ def record_from_rec_push(env: Envelope) -> AccessRecord:
         person_list=person_list if kind is not AccessKind.STRANGER else None,
         reason=reason,
         historical=_int(f.get("pushtype")) == 2,
-        picture=_picture(f),
+        picture=_picture(env),
     )
 
 
@@ -409,7 +467,7 @@ def record_from_str_snap_push(env: Envelope) -> AccessRecord:
         temperature_alarm=None if alarm is None else alarm == 1,
         mask=_mask(f, None),
         historical=_int(f.get("pushtype")) == 2,
-        picture=_picture(f),
+        picture=_picture(env),
     )
 
 
@@ -440,6 +498,313 @@ def credential_from(env: Envelope) -> CredentialEvent | None:
     if operator == "idcardpush":
         return CredentialEvent(kind=CredentialKind.ID_CARD, time=when)
     return None
+
+
+# ---- camera analytics (network-camera-mqtt v1.25 §13-§28, camera_mqtt digest §4.23) -------
+
+# Enumerations of digest §6.1, decoded to words; values the document leaves undefined stay
+# numbers. Several fields reuse a name with another meaning per operator (digest §8.6), so
+# each operator's decoder picks its own table.
+_PRESENCE = {0: "none", 1: "present", 2: "unsure"}
+_WEARING = {0: "wearing", 1: "not_wearing", 2: "unsure"}
+_BEHAVIOR_OBJECT = {0: "human", 1: "vehicle"}
+_BEHAVIOR_DIRECTION = {0: "left_to_right", 1: "right_to_left", 2: "enter", 3: "leave"}
+_CAPTURE_OBJECT = {0: "face", 1: "human_body", 2: "motor_vehicle", 3: "non_motor_vehicle"}
+_KITCHEN_TARGET = {0: "cook", 1: "animal", 2: "object"}
+_KITCHEN_ALARMS = {
+    "cookalarmtype": {
+        0: "no_chef_hat",
+        1: "no_mask",
+        2: "no_chef_uniform",
+        3: "smoking",
+        4: "phone_call",
+        5: "bare_shoulders",
+    },
+    "animalalarmtype": {0: "cat", 1: "dog", 2: "mouse"},
+    "objectalarmtype": {0: "uncovered_dumpster"},
+}
+_THERMAL_TYPE = {0: "temperature_monitoring", 1: "left_open_flame_area"}
+_THERMAL_LEVEL = {0: "early_warning", 1: "alarm"}
+_CAR_COLOR = {
+    0: "other",
+    1: "black",
+    2: "blue",
+    3: "brown",
+    4: "green",
+    5: "silver",
+    6: "white",
+    7: "red",
+    8: "yellow",
+    9: "pink",
+    10: "purple",
+    11: "cyan",
+    12: "grey",
+    13: "gold",
+}
+_CAR_CLASS = {
+    0: "other",
+    1: "sedan",
+    2: "suv",
+    3: "business_vehicle",
+    4: "small_truck",
+    5: "large_truck",
+    6: "light_passenger_vehicle",
+    7: "small_bus",
+    8: "large_bus",
+    9: "tricycle",
+    10: "minivan",  # 10 is listed twice, as minivan and microvan (digest §8.6)
+    11: "pickup_truck",
+    12: "trailer",
+    13: "concrete_vehicle",
+    14: "tanker",
+    15: "crane_truck",
+    16: "fire_engine",
+    17: "soil_truck",
+    18: "escort_vehicle",
+    19: "repair_vehicle",
+    20: "rescue_vehicle",
+    21: "fence_truck",
+    24: "tractor",
+}
+_CAR_SPECIAL = {
+    0: "none",
+    101: "military",
+    102: "training",
+    103: "police",
+    105: "fire",
+    106: "school_bus",
+    107: "taxi",
+    110: "ambulance",
+    111: "escort",
+    113: "express",
+    114: "dangerous_goods",
+    115: "sanitation",
+    116: "engineering_repair",
+    117: "rescue",
+}
+_CAR_VIEWPOINT = {0: "none", 1: "front", 2: "rear", 4: "side"}
+_PLATE_COLOR = {
+    0: "other",
+    1: "yellow",
+    2: "blue",
+    3: "black",
+    4: "white",
+    5: "green",
+    6: "yellow_green",
+    7: "gradient_green",
+}
+
+
+class _Push:
+    """Reads one analytics push: each field from `info`, else the top level (digest §8.6)."""
+
+    def __init__(self, env: Envelope) -> None:
+        self.env = env
+
+    def get(self, *keys: str) -> Any:
+        """Return the first present value among normalised `keys`."""
+        for key in keys:
+            for fields in (self.env.fields, self.env.top):
+                if fields.get(key) is not None:
+                    return fields[key]
+        return None
+
+    def enum(self, table: Mapping[int, str], *keys: str) -> str | int | None:
+        """Return a decoded enumeration, the raw number when undefined, None when absent."""
+        number = _int(self.get(*keys))
+        return None if number is None else table.get(number, number)
+
+
+def _behavior(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`BehaviorSnapPush` (§17.2): a tripwire or area intrusion by a human or a vehicle."""
+    behavior = _int(push.get("behaviourtype", "behaviortype"))
+    kind = {0: AnalyticsKind.TRIPWIRE, 1: AnalyticsKind.AREA_INTRUSION}.get(
+        -1 if behavior is None else behavior, AnalyticsKind.BEHAVIOR
+    )
+    attributes = {
+        "object": push.enum(_BEHAVIOR_OBJECT, "objecttype"),
+        "direction": push.enum(_BEHAVIOR_DIRECTION, "behaviourdirection", "behaviordirection"),
+    }
+    if kind is AnalyticsKind.BEHAVIOR:
+        attributes["behavior_type"] = behavior
+    return kind, attributes
+
+
+def _kitchen(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`VisibleKitchenSnapPush` (§13): a cook's violation, an animal or an open dumpster."""
+    alarm = push.get("alarmtype")
+    alarm = _normalise(alarm) if isinstance(alarm, dict) else {}
+    alarms: list[str | int] = []
+    for key, table in _KITCHEN_ALARMS.items():
+        values = alarm.get(key)
+        for value in values if isinstance(values, list) else [values]:
+            if (number := _int(value)) is not None:
+                alarms.append(table.get(number, number))
+    return AnalyticsKind.KITCHEN, {
+        "target": push.enum(_KITCHEN_TARGET, "targettype"),
+        "alarms": alarms,
+    }
+
+
+def _thermal(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`TemHighSnapPush` (§15, §28): scene hot spots or sparks, never a body temperature.
+
+    Temperatures are converted to °C when `tempeunit` is 1 (°F, §28 L3974).
+    """
+    fahrenheit = _int(push.get("tempeunit")) == 1
+    spark = _int(push.get("sparkalarm"))
+    areas: list[dict[str, Any]] = []
+    messages = push.get("message")
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict):
+            continue
+        area = _Push(Envelope("message", None, _normalise(message), {}))
+        temperature = _float(area.get("temperature"))
+        if temperature is not None and fahrenheit:
+            temperature = (temperature - 32) * 5 / 9
+        areas.append(
+            {
+                "area_id": _int(area.get("areaid")),
+                "type": area.enum(_THERMAL_TYPE, "messagetype"),
+                "level": area.enum(_THERMAL_LEVEL, "alarmtype"),
+                "temperature_rising": _int(area.get("temrise")) == 1,
+                "duration": _int(area.get("durationtime")),
+                "rise_duration": _int(area.get("temriseduration")),
+                "temperature": None if temperature is None else round(temperature, 1),
+            }
+        )
+    temperatures = [area["temperature"] for area in areas if area["temperature"] is not None]
+    return AnalyticsKind.THERMAL_ALARM, {
+        "spark": None if spark is None else spark in (1, 2),
+        "max_temperature": max(temperatures, default=None),
+        "areas": areas,
+    }
+
+
+def _thrown_object(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`ParabolicSnapPush` (§14): an object thrown from height, with when it flew."""
+    start, end = parse_time(push.get("starttime")), parse_time(push.get("endtime"))
+    return AnalyticsKind.THROWN_OBJECT, {
+        "start_time": None if start is None else start.isoformat(),
+        "end_time": None if end is None else end.isoformat(),
+    }
+
+
+def _capture(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`FullStrSnapPush` (§16): a face, body or vehicle captured, with a motor vehicle's plate."""
+    attr = push.get("objectattr")
+    plate = _text(_normalise(attr).get("carplate")) if isinstance(attr, dict) else None
+    return AnalyticsKind.PERSON_VEHICLE_CAPTURE, {
+        "object": push.enum(_CAPTURE_OBJECT, "objecttype"),
+        "plate": plate,
+    }
+
+
+def _vehicle(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`CatAttrSnapPush` (§25): a vehicle crossing a line, with its attributes."""
+    return AnalyticsKind.VEHICLE_ATTRIBUTES, {
+        "direction": push.enum(_BEHAVIOR_DIRECTION, "behaviordirection", "behaviourdirection"),
+        "color": push.enum(_CAR_COLOR, "carcolor"),
+        "vehicle_type": push.enum(_CAR_CLASS, "carclass"),
+        "special": push.enum(_CAR_SPECIAL, "carspecial"),
+        "viewpoint": push.enum(_CAR_VIEWPOINT, "carviewpoint"),
+        "plate": _text(push.get("carplate")),
+        "plate_color": push.enum(_PLATE_COLOR, "carplatecolor"),
+        "plate_type": _int(push.get("carplatetype")),
+    }
+
+
+def _counts(push: _Push) -> tuple[AnalyticsKind, dict[str, Any]]:
+    """`CountInRegionPush` (§24): people in a region now and over the counting cycle."""
+    return AnalyticsKind.REGION_COUNT, {
+        name: _int(push.get(key))
+        for name, key in (
+            ("count", "realtimecount"),
+            ("average_count", "averagecount"),
+            ("max_count", "maxcount"),
+            ("min_count", "mincount"),  # only in the example (digest §8.6)
+        )
+        if push.get(key) is not None
+    }
+
+
+# operator (lower case) -> decoder, and whether its `SnapOrRecordID` is acked with PushAck
+# type 3 (digest §4.4: kitchen, helmet, fire/smoke and e-bike records).
+_ANALYTICS: dict[str, tuple[Callable[[_Push], tuple[AnalyticsKind, dict[str, Any]]], bool]] = {
+    "behaviorsnappush": (_behavior, False),
+    "leavesnappush": (lambda push: (AnalyticsKind.LEAVE_POST, {}), False),
+    "visiblekitchensnappush": (_kitchen, True),
+    "parabolicsnappush": (_thrown_object, False),
+    "temhighsnappush": (_thermal, False),
+    "fullstrsnappush": (_capture, False),
+    "clothhelmetsnappush": (
+        lambda push: (
+            AnalyticsKind.HELMET,
+            {
+                "helmet": push.enum(_WEARING, "helmet"),
+                "reflective_vest": push.enum(_WEARING, "reflectivevest"),
+            },
+        ),
+        True,
+    ),
+    "firesmokesnappush": (
+        lambda push: (
+            AnalyticsKind.FIRE_SMOKE,
+            {"fire": push.enum(_PRESENCE, "fire"), "smoke": push.enum(_PRESENCE, "smoke")},
+        ),
+        True,
+    ),
+    "countinregionpush": (_counts, False),
+    "catattrsnappush": (_vehicle, False),
+    "safetyridepush": (
+        lambda push: (
+            AnalyticsKind.SAFE_RIDING,
+            # 1 = wearing here, the opposite of §18's helmet field (digest §8.6).
+            {
+                "helmet": None if (h := _int(push.get("helmet"))) is None else h == 1,
+                "plate": _text(push.get("plate")),
+            },
+        ),
+        False,
+    ),
+    "electricalbicyclesnappush": (lambda push: (AnalyticsKind.ELECTRIC_BICYCLE, {}), True),
+}
+ANALYTICS_OPERATORS = frozenset(_ANALYTICS)
+
+
+def analytics_from(env: Envelope) -> tuple[AnalyticsEvent, bool]:
+    """Turn an analytics push (§13-§28) into an AnalyticsEvent.
+
+    Returns the event and whether its ID must be acknowledged with `PushAck` type 3.
+    The key is the operator plus `SnapOrRecordID` (or `SnapID`) when the push has one; other
+    pushes have no ID (digest §7.3) and are keyed by operator, time and content.
+    Raises DecodeError for an unknown operator or a push with neither an ID nor a time.
+    """
+    operator = env.operator.lower()
+    if operator not in _ANALYTICS:
+        raise DecodeError("not an analytics push")
+    decode, generic = _ANALYTICS[operator]
+    push = _Push(env)
+    kind, attributes = decode(push)
+    record_id = _text(push.get("snaporrecordid", "snapid"))
+    raw_time = push.get("time", "snaptime")
+    when = parse_time(raw_time)
+    if record_id is None and when is None:
+        raise DecodeError("an analytics push with neither an ID nor a time")
+    if record_id is not None:
+        key = f"{operator}:{record_id}"
+    else:
+        key = f"{operator}:{raw_time}:{json.dumps(attributes, sort_keys=True, default=str)}"
+    event = AnalyticsEvent(
+        kind=kind,
+        key=key,
+        record_id=record_id,
+        time=when,
+        attributes=attributes,
+        historical=_int(push.get("pushtype")) == 2,
+        picture=_picture(env, ("pic", "scene", "scenepic", "tempic")),
+    )
+    return event, generic and record_id is not None
 
 
 def info_from_online(env: Envelope) -> DeviceInfo:
@@ -491,22 +856,38 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def edit_person_info(enrollment: Enrollment) -> dict[str, Any]:
-    """Build the `info` of `EditPerson` (§4.1), checking the document's length limits.
+def edit_person_info(enrollment: Enrollment, variant: MqttVariant | None = None) -> dict[str, Any]:
+    """Build the `info` of `EditPerson` (terminal §4.1, camera §4.1), checking length limits.
 
-    Raises InvalidRequestError when an ID, name or card number breaks a limit.
+    The camera has no card field and spells validity differently (camera_mqtt digest §4.7:
+    always send `tempValid`, `validBegin`, `validEnd` and `effectNumber`).
+    Raises InvalidRequestError when an ID, name or card number breaks a limit, or when a card
+    number is given to a device without cards.
     """
+    variant = variant or FACE_TERMINAL
     if not 0 < _utf8_len(enrollment.person_id) <= 47:
         raise InvalidRequestError("person_id must be 1 to 47 bytes")
     if not 0 < _utf8_len(enrollment.name) <= 31:
         raise InvalidRequestError("name must be 1 to 31 bytes")
+    if (
+        enrollment.card_number is not None
+        and Capability.ENROLL_CARD_NUMBER not in variant.capabilities
+    ):
+        raise InvalidRequestError(f"card_number: the {variant.model} has no card field")
     info: dict[str, Any] = {
         "customId": enrollment.person_id,
         "name": enrollment.name,
         "personType": 1 if enrollment.person_list is PersonList.BLOCK else 0,
-        "tempCardType": 0,
         "pic": "data:image/jpeg;base64," + base64.b64encode(enrollment.photo_jpeg).decode(),
     }
+    if variant.person_schema == "camera":
+        temporary = enrollment.valid_from is not None or enrollment.valid_until is not None
+        info["tempValid"] = int(temporary)
+        info["validBegin"] = format_time(enrollment.valid_from or datetime(2000, 1, 1))
+        info["validEnd"] = format_time(enrollment.valid_until or datetime(2099, 12, 31, 23, 59, 59))
+        info["effectNumber"] = 65535  # unlimited uses (§6.1)
+        return info
+    info["tempCardType"] = 0
     if enrollment.valid_from or enrollment.valid_until:
         info["tempCardType"] = 1
         info["cardValidBegin"] = format_time(enrollment.valid_from or datetime(2000, 1, 1))
@@ -652,7 +1033,9 @@ class HFSecurityMqttClient:
         except DecodeError as err:
             _LOGGER.warning("Dropped a message on %s: %s", topic, err)
             return
-        shared = not topic.startswith(f"{self.command_topic}/") and topic != self.command_topic
+        if topic == self.command_topic:
+            return  # a command (ours, echoed by the `<id>/#` subscription); never a device's
+        shared = not topic.startswith(f"{self.command_topic}/")
         reported = env.device_id
         if shared and not id_matches(reported, self.device_id):
             return  # another device on the shared topics: normal, not an error
@@ -667,21 +1050,30 @@ class HFSecurityMqttClient:
             _LOGGER.exception("Failed to handle %s from device %s", env.operator, self.device_id)
 
     def _dispatch(self, env: Envelope) -> None:
-        """Route by operator, compared without case (digest §2.2)."""
+        """Route by operator, compared without case (digest §2.2).
+
+        An answer is matched by its `messageId` whatever its operator says: the camera names
+        some answers wrongly (camera_mqtt digest §8.3).
+        """
         operator = env.operator.lower()
-        if operator.endswith("-ack"):
-            future = self._pending.get(env.message_id) if env.message_id is not None else None
+        future = self._pending.get(env.message_id) if env.message_id is not None else None
+        if future is not None or operator.endswith("-ack"):
             if future is not None and not future.done():
                 future.set_result(env)
             return
-        if operator in _COMMANDS:
-            return  # our own command, echoed by the `<id>/#` subscription
+        capabilities = self.variant.capabilities
         message: DeviceMessage | None
         if operator == "recpush":
             message = self._record(env, record_from_rec_push(env), ack_type=2)
         elif operator == "strsnappush":
             message = self._record(env, record_from_str_snap_push(env), ack_type=1)
-        elif operator in ("qrcodepush", "cardpush", "idcardpush"):
+        elif operator in ANALYTICS_OPERATORS and Capability.ANALYTICS_EVENTS in capabilities:
+            event, acked = analytics_from(env)
+            message = self._record(env, event, ack_type=3 if acked else None)
+        elif (
+            operator in ("qrcodepush", "cardpush", "idcardpush")
+            and Capability.CREDENTIAL_EVENTS in capabilities
+        ):
             message = credential_from(env)
         elif operator == "online":
             self._background(self._answer_online())
@@ -696,25 +1088,40 @@ class HFSecurityMqttClient:
         if message is not None:
             self._on_message(message)
 
-    def _record(self, env: Envelope, record: AccessRecord, *, ack_type: int) -> AccessRecord:
+    def _record[R: (AccessRecord, AnalyticsEvent)](
+        self, env: Envelope, record: R, *, ack_type: int | None
+    ) -> R:
         """Acknowledge a record (§11) before anyone processes it, and mark backlog as such.
 
-        Records re-pushed on request (`PushType` 2) need no ack (§20 L3486). Re-sent copies
-        are acked again, or the device never stops sending them (digest §7.3).
+        `ack_type` is the `PushAckType` (1 stranger, 2 recognition, 3 generic: camera_mqtt
+        digest §4.4, where the prose wrongly says 1 for recognitions), None for pushes the
+        protocol does not let us acknowledge. Records re-pushed on request (`PushType` 2) need
+        no ack (§20 L3486). Re-sent copies are acked again, or the device never stops sending
+        them (digest §7.3). A camera record with `Sendintime` 0 is not real-time (L992).
         """
-        if record.record_id is None and not record.historical:
+        if ack_type is None:
+            pass
+        elif record.record_id is None and not record.historical:
             _LOGGER.warning(
                 "A %s from device %s has no record ID; it cannot be acknowledged",
                 env.operator,
                 self.device_id,
             )
         elif not record.historical:
+            record_id = _int(record.record_id)
             self._background(
                 self._publish(
                     "PushAck",
-                    {"PushAckType": str(ack_type), "SnapOrRecordID": record.record_id},
+                    {
+                        "PushAckType": self._number(ack_type),
+                        "SnapOrRecordID": record.record_id
+                        if record_id is None
+                        else self._number(record_id),
+                    },
                 )
             )
+        if self.variant.realtime_flag and _int(env.fields.get("sendintime")) == 0:
+            return replace(record, historical=True)
         if not record.historical and record.time is not None:
             age = (self._now().replace(tzinfo=None) - record.time).total_seconds()
             if age > HISTORICAL_AFTER_SECONDS:
@@ -734,9 +1141,15 @@ class HFSecurityMqttClient:
     async def _set_clock(self) -> None:
         """Set the device's clock to local time with `SetSysTime` (§9.8); best effort."""
         try:
-            await self._command("SetSysTime", {"SysTime": format_time(self._now(), "T")})
+            await self._command(
+                "SetSysTime", {"SysTime": format_time(self._now(), self.variant.time_separator)}
+            )
         except FaceAccessError as err:
             _LOGGER.debug("Device %s did not take the time: %s", self.device_id, err)
+
+    def _number(self, value: int) -> int | str:
+        """Return a number in the variant's spelling: text on the terminal (digest §4)."""
+        return str(value) if self.variant.numbers_as_text else value
 
     def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a send in the background, keeping a reference until it ends."""
@@ -814,8 +1227,11 @@ class HFSecurityMqttClient:
 
         In door mode 0 (`OpendoorWay`, §9.3.5) the device ignores remote opening without
         saying so, so the mode is read first and a refusal raised instead of silence.
-        Raises DoorModeError, DeviceRefusedError or DeviceTimeoutError.
+        Raises UnsupportedError for a device without a door (the camera, camera_mqtt digest
+        §4.24), DoorModeError, DeviceRefusedError or DeviceTimeoutError.
         """
+        if Capability.OPEN_DOOR not in self.capabilities:
+            raise UnsupportedError(f"the {self.model} has no door to open")
         try:
             door = await self._command("GetDoorconfig", {})
         except DeviceRefusedError:
@@ -839,7 +1255,11 @@ class HFSecurityMqttClient:
                 return self._last_snap[1]
             env = await self._command(
                 "GetSceneSnap",
-                {"facesluiceId": self.device_id, "ImgType": "2", "ImgQuality": "80"},
+                {
+                    "facesluiceId": self.device_id,
+                    "ImgType": self._number(2),  # JPEG
+                    "ImgQuality": self._number(80),
+                },
                 extra={"facesluiceId": self.device_id},
             )
             data = env.fields.get("imgdata") or env.top.get("imgdata")
@@ -866,7 +1286,7 @@ class HFSecurityMqttClient:
         `enrollment.photo_jpeg` must already be within `photo_limits`.
         Raises InvalidRequestError, DeviceRefusedError or DeviceTimeoutError.
         """
-        await self._paced("EditPerson", edit_person_info(enrollment))
+        await self._paced("EditPerson", edit_person_info(enrollment, self.variant))
         return CommandResult(message="enrolled")
 
     async def delete(self, person_ids: Sequence[str]) -> CommandResult:
@@ -887,7 +1307,7 @@ class HFSecurityMqttClient:
                     {"customId": chunk},
                     extra={
                         "DataBegin": "BeginFlag",
-                        "PersonNum": str(len(chunk)),
+                        "PersonNum": self._number(len(chunk)),
                         "DataEnd": "EndFlag",
                     },
                     ack_timeout=max(self._timeout, 30.0),  # §4.9: about 7 s for 200
@@ -898,15 +1318,21 @@ class HFSecurityMqttClient:
         return CommandResult(message=f"deleted {deleted} of {len(person_ids)}")
 
     async def delete_all(self) -> CommandResult:
-        """Delete every person and record with `DeleteAllPerson` (§4.5); the device restarts."""
+        """Delete every person with `DeleteAllPerson` (terminal §4.5, camera §4.7).
+
+        The terminal also deletes its records and restarts (L756); the camera keeps records.
+        """
         async with self._people_lock:
-            await self._command("DeleteAllPerson", {"deleteall": "1"})
-        return CommandResult(message="all people deleted; the device restarts now")
+            await self._command("DeleteAllPerson", {"deleteall": self._number(1)})
+        if self.variant.delete_all_restarts:
+            return CommandResult(message="all people deleted; the device restarts now")
+        return CommandResult(message="all people deleted")
 
     async def list_people(self) -> list[Person]:
         """Page through `SearchPersonList` (§4.2.3) and return everyone on the device."""
         people: list[Person] = []
         begin = 0
+        sep = self.variant.time_separator
         async with self._people_lock:
             while True:
                 try:
@@ -915,11 +1341,12 @@ class HFSecurityMqttClient:
                         {
                             "facesluiceId": self.device_id,
                             "personType": 2,
-                            "BeginTime": "2000-01-01T00:00:00",
-                            "EndTime": "2099-12-31T23:59:59",
+                            "BeginTime": format_time(datetime(2000, 1, 1), sep),
+                            "EndTime": format_time(datetime(2099, 12, 31, 23, 59, 59), sep),
                             "gender": 2,
                             "BeginNO": begin,
                             "RequestCount": LIST_PAGE_SIZE,
+                            **self.variant.search_extra,
                         },
                     )
                 except DeviceRefusedError as err:
@@ -967,6 +1394,7 @@ async def probe(
 
 
 __all__ = [
+    "CAMERA",
     "DEFAULT_TOPIC_PREFIX",
     "FACE_TERMINAL",
     "HFSecurityMqttClient",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class ProtocolKey(StrEnum):
@@ -64,6 +65,25 @@ class CredentialKind(StrEnum):
     CARD = "card"
     QR_CODE = "qr_code"
     ID_CARD = "id_card"
+
+
+class AnalyticsKind(StrEnum):
+    """What a camera's video analytics saw (camera_mqtt digest §4.23): one event type each."""
+
+    TRIPWIRE = "tripwire"
+    AREA_INTRUSION = "area_intrusion"
+    BEHAVIOR = "behavior"
+    LEAVE_POST = "leave_post"
+    KITCHEN = "kitchen"
+    THROWN_OBJECT = "thrown_object"
+    THERMAL_ALARM = "thermal_alarm"
+    HELMET = "helmet"
+    FIRE_SMOKE = "fire_smoke"
+    PERSON_VEHICLE_CAPTURE = "person_vehicle_capture"
+    VEHICLE_ATTRIBUTES = "vehicle_attributes"
+    REGION_COUNT = "region_count"
+    SAFE_RIDING = "safe_riding"
+    ELECTRIC_BICYCLE = "electric_bicycle"
 
 
 class PersonList(StrEnum):
@@ -163,6 +183,25 @@ class CredentialEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyticsEvent:
+    """One video-analytics detection: an intrusion, a thermal hot spot, a head count...
+
+    `attributes` holds the decoded key fields of the push, JSON-safe (str, int, float, bool,
+    None and lists or dicts of them); enumerations are decoded to lower-case English words and
+    values the document does not define are kept as the raw number. Temperatures are °C, scene
+    hot spots and never body temperatures. `key` identifies the detection across re-sends.
+    """
+
+    kind: AnalyticsKind
+    key: str
+    record_id: str | None = None
+    time: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    historical: bool = False
+    picture: Picture | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceInfo:
     """What the device told about itself; None where it did not say."""
 
@@ -185,7 +224,7 @@ class Alive:
     """Any sign of life (a heartbeat) that carries nothing else."""
 
 
-type DeviceMessage = AccessRecord | CredentialEvent | Connectivity | Alive
+type DeviceMessage = AccessRecord | AnalyticsEvent | CredentialEvent | Connectivity | Alive
 type MessageCallback = Callable[[DeviceMessage], None]
 
 
