@@ -381,12 +381,13 @@ def _picture(env: Envelope, keys: Sequence[str] = ("pic",)) -> Picture | None:
 def _mask(fields: Mapping[str, Any], verify_status: int | None) -> bool | None:
     """Decide whether the person wore a mask.
 
-    `isNoMask` (later firmware, field notes §3.2: "0" mask on, "1" no mask) is authoritative.
+    `isNoMask` (later firmware, field notes §3.2; camera §5 L1000: "0" mask on, "1" and "2"
+    no mask) is authoritative.
     Otherwise the only signal is the `otype` flag 0x100, "passing with mask detection" on a
     pass (§5 L1346, digest §6.2); anything else says nothing.
     """
     no_mask = _int(fields.get("isnomask"))
-    if no_mask in (0, 1):
+    if no_mask in (0, 1, 2):  # 2: no mask, but the door lets people without one pass
         return no_mask == 0
     otype = _int(fields.get("otype"))
     if otype is not None and otype & 0x100 and verify_status == 1:
