@@ -58,14 +58,16 @@ def data_uri(data: bytes, label: str = "jpeg") -> str:
     return f"data:image/{label};base64,{base64.b64encode(data).decode()}"
 
 
-def terminal_entry(device_id: str = DEVICE_ID, **options: Any) -> MockConfigEntry:
-    """Return a config entry of a face terminal over MQTT."""
+def terminal_entry(
+    device_id: str = DEVICE_ID, *, protocol: str = "face_terminal_mqtt", **options: Any
+) -> MockConfigEntry:
+    """Return a config entry of a face terminal (or another protocol's device) over MQTT."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"Face terminal {device_id}",
+        title=f"{'Camera' if protocol == 'camera_mqtt' else 'Face terminal'} {device_id}",
         unique_id=device_id,
         data={
-            CONF_PROTOCOL: "face_terminal_mqtt",
+            CONF_PROTOCOL: protocol,
             CONF_DEVICE_ID: device_id,
             CONF_TOPIC_PREFIX: PREFIX,
         },
