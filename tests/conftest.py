@@ -8,6 +8,9 @@ import pytest
 # shadows ours ("Integration not found").
 import custom_components.face_access  # noqa: F401
 
+# The end-to-end fixtures (real broker, Home Assistant's MQTT integration).
+pytest_plugins = ["tests.e2e"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

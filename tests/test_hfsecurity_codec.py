@@ -853,7 +853,7 @@ def test_undecodable_payloads(payload: str | bytes) -> None:
         ({"isNoMask": 0}, True),
         ({"isNoMask": 1}, False),
         ({"isNoMask": "1", "otype": "257"}, False),  # isNoMask is authoritative
-        ({"isNoMask": "2"}, None),
+        ({"isNoMask": "2"}, False),  # no mask, passage allowed (camera §5 L1000)
         ({"otype": "257", "VerifyStatus": "1"}, True),  # 0x101: mask + whitelist, a pass
         ({"otype": 256, "VerifyStatus": 1}, True),
         ({"otype": "769", "VerifyStatus": "1"}, True),  # 0x301: mask + temperature

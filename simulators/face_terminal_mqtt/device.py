@@ -166,7 +166,25 @@ class FaceTerminalSimulator:
     ``acked_records``, ``acked_snaps``, ``resend_count``, ``unlock_count``, ``unlocks``,
     ``pacing_violations``, ``protocol_violations``, ``sys_time``, ``published``,
     ``online_count``, ``heartbeat_count``.
+
+    Subclasses for sibling protocols (the network camera) change the class attributes
+    below and override ``_handlers``, ``_unknown_operator``, ``_ack`` and the person
+    hooks rather than copying the machinery.
     """
+
+    device_operators: frozenset[str] = _DEVICE_OPERATORS
+    """Operators the device publishes; seen on the command topic they are never answered."""
+    mqtt_qos: int = 1
+    """QoS of every publish and of the subscription (§1: QoS 1); lower commands are flagged."""
+    person_length_limits: tuple[tuple[str, int], ...] = (
+        ("idCard", 31),
+        ("telnum1", 31),
+        ("native", 31),
+        ("address", 71),
+    )
+    """§4.1 byte limits (terminator excluded) of the optional person text fields."""
+    restart_after_delete_all: bool = True
+    """§4.5: the terminal restarts after ``DeleteAllPerson``."""
 
     def __init__(
         self,
@@ -273,7 +291,10 @@ class FaceTerminalSimulator:
             self._client.username_pw_set(username, password)
         # §10.3: "The device offline notice has been changed to a will".
         self._client.will_set(
-            self.basic_topic, self._encode(self._offline_message()), qos=1, retain=False
+            self.basic_topic,
+            self._encode(self._offline_message()),
+            qos=self.mqtt_qos,
+            retain=False,
         )
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
         self._client.on_connect = self._on_connect
@@ -646,11 +667,8 @@ class FaceTerminalSimulator:
                 return record_id
             payload = self._encode(message)
             topic = self.push_topic("Rec")
-            if self._mqtt_config["ResumefromBreakpoint"] and push_type != 2:
-                self._pending[(2, record_id)] = _Pending(
-                    topic, payload, time.monotonic() + self.resend_interval
-                )
-                self._wake.notify_all()
+            if push_type != 2:
+                self._await_push_ack(2, record_id, topic, payload)
         self._publish(topic, payload)
         return record_id
 
@@ -695,13 +713,21 @@ class FaceTerminalSimulator:
                 return snap_id
             payload = self._encode({"operator": "StrSnapPush", "info": info})
             topic = self.push_topic("Snap")
-            if self._mqtt_config["ResumefromBreakpoint"] and push_type != 2:
-                self._pending[(1, snap_id)] = _Pending(
-                    topic, payload, time.monotonic() + self.resend_interval
-                )
-                self._wake.notify_all()
+            if push_type != 2:
+                self._await_push_ack(1, snap_id, topic, payload)
         self._publish(topic, payload)
         return snap_id
+
+    def _await_push_ack(self, ack_type: int, item_id: int, topic: str, payload: bytes) -> None:
+        """§11: with ``ResumefromBreakpoint`` on, re-send ``payload`` until its ``PushAck``.
+
+        The key is (``PushAckType``, ``SnapOrRecordID``). Lock held.
+        """
+        if self._mqtt_config["ResumefromBreakpoint"]:
+            self._pending[(ack_type, item_id)] = _Pending(
+                topic, payload, time.monotonic() + self.resend_interval
+            )
+            self._wake.notify_all()
 
     def push_qr(self, text: str) -> None:
         """Publish a ``QRCodePush`` scan on ``<ID>/QRcode`` (§14.3), if ``QRCode`` upload is on."""
@@ -779,7 +805,7 @@ class FaceTerminalSimulator:
             _LOGGER.warning("simulator %s: connection refused: %s", self.device_id, reason_code)
             return
         # §3.2.2: the device subscribes to its "cloud topic".
-        client.subscribe(self.command_topic, qos=1)
+        client.subscribe(self.command_topic, qos=self.mqtt_qos)
 
     def _on_subscribe(
         self,
@@ -835,7 +861,7 @@ class FaceTerminalSimulator:
             return
         # Our own messages never arrive here (we publish elsewhere), but a platform that
         # echoes acks or device pushes onto the command topic must not get answers.
-        if operator in _DEVICE_OPERATORS or (
+        if operator in self.device_operators or (
             operator.endswith("-Ack") and operator != "Online-Ack"
         ):
             return
@@ -845,9 +871,10 @@ class FaceTerminalSimulator:
                 self._protocol_violations.append(
                     f"{operator}: command received as a retained message"
                 )
-            if message.qos == 0:
+            if message.qos < self.mqtt_qos:
                 self._protocol_violations.append(
-                    f"{operator}: command published with QoS 0 (§1: QoS 1)"
+                    f"{operator}: command published with QoS {message.qos}"
+                    f" (§1: QoS {self.mqtt_qos})"
                 )
             if "messageId" not in command:
                 self._protocol_violations.append(f"{operator}: command without messageId")
@@ -923,7 +950,7 @@ class FaceTerminalSimulator:
                 self._published.append((topic, {}))
         # §1: "mqtt protocol v3.1.1, QoS: 1"; never retained (a retained record would be
         # replayed to every new subscriber).
-        self._client.publish(topic, payload, qos=1, retain=False)
+        self._client.publish(topic, payload, qos=self.mqtt_qos, retain=False)
 
     @staticmethod
     def _encode(message: Mapping[str, Any]) -> bytes:
@@ -970,39 +997,53 @@ class FaceTerminalSimulator:
         *,
         error: CommandError | None = None,
         top_level: Mapping[str, Any] | None = None,
+        operator: str | None = None,
+        device_key: str | None = "facesluiceId",
     ) -> None:
         """Answer ``<operator>-Ack`` on ``<ID>/Ack`` (§4 "confirmation message").
 
         The ack echoes ``messageId`` (any JSON type, E37), carries ``info.facesluiceId``,
         ``info.result`` "ok"/"fail", ``info.detail`` (the appendix error string on
         failure) and a top-level string ``code`` ("200" on success), as in the captured
-        ``AddPersons-Ack`` of field notes §3.2.
+        ``AddPersons-Ack`` of field notes §3.2. ``operator`` replaces the ack's operator
+        name and ``device_key`` the name of the device-ID key (``None``: no device ID);
+        ``_success_fields`` decides what a successful ack carries.
         """
-        info: dict[str, Any] = {"facesluiceId": self.device_id}
+        info: dict[str, Any] = {} if device_key is None else {device_key: self.device_id}
         if extra:
             info.update(extra)
+        code: str | int | None
         if error is None:
-            info["result"] = "ok"
-            info.setdefault("detail", "")
-            code = "200"
+            code = self._success_fields(str(command["operator"]), info)
         else:
             info["result"] = "fail"
             info["detail"] = error.detail
             code = str(error.code)
         message: dict[str, Any] = {
             "messageId": command.get("messageId", ""),
-            "operator": f"{command['operator']}-Ack",
+            "operator": operator if operator is not None else f"{command['operator']}-Ack",
         }
-        message["code"] = code
+        if code is not None:
+            message["code"] = code
         message["info"] = info
         if top_level:
             message.update(top_level)
         self._publish(self.ack_topic, self._encode(message))
 
+    def _success_fields(self, operator: str, info: dict[str, Any]) -> str | int | None:
+        """Complete the ``info`` of a successful ack; return its top-level ``code``.
+
+        Every terminal ack carries ``result`` "ok", ``detail`` and ``code`` "200".
+        """
+        info["result"] = "ok"
+        info.setdefault("detail", "")
+        return "200"
+
     # ------------------------------------------------------------- commands
 
-    def _dispatch(self, operator: str, command: dict[str, Any]) -> None:
-        handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
+        """Map each command operator the device understands to its handler."""
+        return {
             "Online-Ack": self._cmd_online_ack,
             "PushAck": self._cmd_push_ack,
             "SetSysTime": self._cmd_set_sys_time,
@@ -1023,11 +1064,17 @@ class FaceTerminalSimulator:
             "QueryPerson": self._cmd_query_person,
             "RebootDevice": self._cmd_reboot,
         }
-        handler = handlers.get(operator)
+
+    def _unknown_operator(self, operator: str, command: dict[str, Any]) -> None:
+        """Answer an operator the device does not know."""
+        _LOGGER.info("simulator %s: unsupported operator %r", self.device_id, operator)
+        # The document has no code for an unknown operator; 400 is this simulator's.
+        self._ack(command, error=CommandError(400, f"Unsupported operator {operator}"))
+
+    def _dispatch(self, operator: str, command: dict[str, Any]) -> None:
+        handler = self._handlers().get(operator)
         if handler is None:
-            _LOGGER.info("simulator %s: unsupported operator %r", self.device_id, operator)
-            # The document has no code for an unknown operator; 400 is this simulator's.
-            self._ack(command, error=CommandError(400, f"Unsupported operator {operator}"))
+            self._unknown_operator(operator, command)
             return
         _LOGGER.debug("simulator %s: %s %s", self.device_id, operator, command.get("messageId"))
         handler(command)
@@ -1312,6 +1359,78 @@ class FaceTerminalSimulator:
         checks. ``picURI`` is stored, never downloaded. Calls closer than 1 s (``pic``)
         or 2 s (``picURI``) are processed but recorded in ``pacing_violations``.
         """
+        self._check_edit_pacing(command)
+
+        def body(info: dict[str, Any]) -> dict[str, Any]:
+            custom_id = info.get("customId")
+            if not isinstance(custom_id, str) or not custom_id.strip():
+                raise CommandError(461, "can't find customId")
+            name = self._field(info, "name")
+            if not isinstance(name, str) or not name:
+                # The appendix has no code for a missing name; the table marks it required.
+                raise CommandError(462, "Parameter error")
+            picture = self._person_picture(info)
+            pic_uri = info.get("picURI")
+            with self._lock:
+                existing = self._persons.get(custom_id)
+                if existing is None and picture is None and not pic_uri:
+                    raise CommandError(472, "get pic and get URI error")
+                checked = self._check_person(info, custom_id, name)
+                person = dict(existing) if existing is not None else self._new_person(custom_id)
+                person["name"] = name
+                self._apply_person_fields(person, info, checked)
+                if picture is not None:
+                    person["picture"] = picture
+                    person["picURI"] = None
+                elif pic_uri:
+                    person["picURI"] = str(pic_uri)
+                self._persons[custom_id] = person
+                return {"personId": person["personId"], "customId": custom_id}
+
+        self._run(command, body)
+
+    def _check_person(self, info: Mapping[str, Any], custom_id: str, name: str) -> dict[str, Any]:
+        """Check an ``EditPerson`` before anything changes; return its card fields.
+
+        Records over-long text (§4.1) and raises the card errors 473-476. Lock held.
+        """
+        self._check_limits("EditPerson", info, custom_id, name)
+        return self._card_fields(info, custom_id)
+
+    def _apply_person_fields(
+        self, person: dict[str, Any], info: Mapping[str, Any], checked: Mapping[str, Any]
+    ) -> None:
+        """Copy the §4.1 fields of ``info`` and the ``checked`` card fields into ``person``."""
+        for key in (
+            "personType",
+            "tempCardType",
+            "EffectNumber",
+            "nation",
+            "gender",
+            "cardType",
+            "CardMode",
+            "RFCardMode",
+        ):
+            value = _as_int(info.get(key))
+            if value is not None:
+                person[key] = value
+        for key in ("idCard", "birthday", "telnum1", "native", "address", "notes"):
+            value = self._field(info, key)
+            if isinstance(value, str):
+                person[key] = value
+        if person["tempCardType"] in (1, 2):
+            for key in ("cardValidBegin", "cardValidEnd"):
+                value = info.get(key)
+                if isinstance(value, str) and value:
+                    person[key] = value
+        person.update(checked)
+
+    def _check_edit_pacing(self, command: Mapping[str, Any]) -> None:
+        """Record an ``EditPerson`` sent sooner than §4.1 allows after the previous one.
+
+        The rule is 1 s after any ``EditPerson`` when this one carries ``pic`` and 2 s
+        when it carries ``picURI``; the call is still processed.
+        """
         info = command.get("info")
         now = time.monotonic()
         with self._lock:
@@ -1331,66 +1450,23 @@ class FaceTerminalSimulator:
                         }
                     )
 
-        def body(info: dict[str, Any]) -> dict[str, Any]:
-            custom_id = info.get("customId")
-            if not isinstance(custom_id, str) or not custom_id.strip():
-                raise CommandError(461, "can't find customId")
-            name = self._field(info, "name")
-            if not isinstance(name, str) or not name:
-                # The appendix has no code for a missing name; the table marks it required.
-                raise CommandError(462, "Parameter error")
-            pic_text = self._field(info, "pic")
-            pic_uri = info.get("picURI")
-            picture: bytes | None = None
-            if isinstance(pic_text, str) and pic_text:
-                try:
-                    picture = decode_base64_picture(pic_text)
-                except ValueError as err:
-                    raise CommandError(463, "pic base64 data decode err") from err
-                if len(picture) > MAX_PICTURE_BYTES:
-                    raise CommandError(460, "Data out of range")
-                if sniff_format(picture) is None:
-                    raise CommandError(464, "Get pic Person Feature err, please change a pic")
-            with self._lock:
-                existing = self._persons.get(custom_id)
-                if existing is None and picture is None and not pic_uri:
-                    raise CommandError(472, "get pic and get URI error")
-                self._check_limits("EditPerson", info, custom_id, name)
-                cards = self._card_fields(info, custom_id)
-                person = dict(existing) if existing is not None else self._new_person(custom_id)
-                person["name"] = name
-                for key in (
-                    "personType",
-                    "tempCardType",
-                    "EffectNumber",
-                    "nation",
-                    "gender",
-                    "cardType",
-                    "CardMode",
-                    "RFCardMode",
-                ):
-                    value = _as_int(info.get(key))
-                    if value is not None:
-                        person[key] = value
-                for key in ("idCard", "birthday", "telnum1", "native", "address", "notes"):
-                    value = self._field(info, key)
-                    if isinstance(value, str):
-                        person[key] = value
-                if person["tempCardType"] in (1, 2):
-                    for key in ("cardValidBegin", "cardValidEnd"):
-                        value = info.get(key)
-                        if isinstance(value, str) and value:
-                            person[key] = value
-                person.update(cards)
-                if picture is not None:
-                    person["picture"] = picture
-                    person["picURI"] = None
-                elif pic_uri:
-                    person["picURI"] = str(pic_uri)
-                self._persons[custom_id] = person
-                return {"personId": person["personId"], "customId": custom_id}
+    def _person_picture(self, info: Mapping[str, Any]) -> bytes | None:
+        """Decode the §4.1 ``pic`` of a person, or ``None`` when there is none.
 
-        self._run(command, body)
+        Errors: 463 bad Base64, 460 over 1 MB, 464 not a JPEG/PNG/BMP picture.
+        """
+        pic_text = self._field(info, "pic")
+        if not isinstance(pic_text, str) or not pic_text:
+            return None
+        try:
+            picture = decode_base64_picture(pic_text)
+        except ValueError as err:
+            raise CommandError(463, "pic base64 data decode err") from err
+        if len(picture) > MAX_PICTURE_BYTES:
+            raise CommandError(460, "Data out of range")
+        if sniff_format(picture) is None:
+            raise CommandError(464, "Get pic Person Feature err, please change a pic")
+        return picture
 
     def _card_fields(self, info: Mapping[str, Any], custom_id: str) -> dict[str, Any]:
         """§4.1 Wiegand and RF card fields, with errors 473-476. Lock held."""
@@ -1439,7 +1515,7 @@ class FaceTerminalSimulator:
             self._protocol_violations.append(f"{operator}: customId longer than 47 bytes")
         if _utf8_len(name) > 31:
             self._protocol_violations.append(f"{operator}: name longer than 31 bytes")
-        for key, limit in (("idCard", 31), ("telnum1", 31), ("native", 31), ("address", 71)):
+        for key, limit in self.person_length_limits:
             value = self._field(info, key)
             if isinstance(value, str) and _utf8_len(value) > limit:
                 self._protocol_violations.append(f"{operator}: {key} longer than {limit} bytes")
@@ -1460,24 +1536,35 @@ class FaceTerminalSimulator:
         self._run(command, body)
 
     @staticmethod
+    def _check_batch_flags(command: Mapping[str, Any]) -> None:
+        """Check a batch's ``DataBegin``/``DataEnd`` markers: codes 412 and 413."""
+        if command.get("DataBegin") != "BeginFlag":
+            raise CommandError(412, "can not find DataBegin")
+        if command.get("DataEnd") != "EndFlag":
+            raise CommandError(413, "can not find DataEnd")
+
+    @staticmethod
+    def _batch_person_num(command: Mapping[str, Any], limit: int) -> int:
+        """Return a batch's ``PersonNum``: 415 when missing, 416 outside 1..``limit``."""
+        if "PersonNum" not in command:
+            raise CommandError(415, "can not find PersonNum")
+        person_num = _as_int(command.get("PersonNum"))
+        if person_num is None or not 1 <= person_num <= limit:
+            raise CommandError(416, "PersonNum out of range")
+        return person_num
+
+    @staticmethod
     def _delete_persons_ids(command: Mapping[str, Any]) -> list[Any]:
         """Validate a §4.9 ``DeletePersons`` envelope; return its ``customId`` list.
 
         Codes 412 ``DataBegin``, 413 ``DataEnd``, 414 ``info``, 415/416 ``PersonNum``,
         417 count mismatch, 418 ``customId``.
         """
-        if command.get("DataBegin") != "BeginFlag":
-            raise CommandError(412, "can not find DataBegin")
-        if command.get("DataEnd") != "EndFlag":
-            raise CommandError(413, "can not find DataEnd")
+        FaceTerminalSimulator._check_batch_flags(command)
         info = command.get("info")
         if not isinstance(info, dict):
             raise CommandError(414, "Parameter error")
-        if "PersonNum" not in command:
-            raise CommandError(415, "can not find PersonNum")
-        person_num = _as_int(command.get("PersonNum"))
-        if person_num is None or not 1 <= person_num <= 200:
-            raise CommandError(416, "PersonNum out of range")
+        person_num = FaceTerminalSimulator._batch_person_num(command, 200)
         ids = info.get("customId")
         if not isinstance(ids, list):
             raise CommandError(418, "can not find customId")
@@ -1530,14 +1617,18 @@ class FaceTerminalSimulator:
                 raise CommandError(463, "Parameter deleteall error")
             if flag == 1:
                 delete = True
-                with self._lock:
-                    self._persons.clear()
-                    # "the control records will also be deleted": nothing is left to re-send.
-                    self._pending.clear()
+                self._delete_all_persons()
 
         self._run(command, body)
-        if delete:
+        if delete and self.restart_after_delete_all:
             self._restart()
+
+    def _delete_all_persons(self) -> None:
+        """Empty the person list; "the control records will also be deleted" (§4.5)."""
+        with self._lock:
+            self._persons.clear()
+            # No record is left to re-send.
+            self._pending.clear()
 
     def _cmd_reboot(self, command: dict[str, Any]) -> None:
         """§9.7 ``RebootDevice``: ack, then ``Offline`` and a new Online cycle."""
@@ -1674,14 +1765,15 @@ class FaceTerminalSimulator:
         with self._lock:
             ids = [key for key in self._persons if key.strip()]
             total = len(self._persons)
-        self._ack(
-            command,
-            {
-                "TotalPersonNum": self._num(total),
-                "QueryPersonNum": self._num(len(ids)),
-                "Customid": ",".join(ids),
-            },
-        )
+        self._ack(command, self._query_person_fields(total, ids))
+
+    def _query_person_fields(self, total: int, ids: list[str]) -> dict[str, Any]:
+        """Build the §4.2.1 answer from the person count and the non-empty ``customId``s."""
+        return {
+            "TotalPersonNum": self._num(total),
+            "QueryPersonNum": self._num(len(ids)),
+            "Customid": ",".join(ids),
+        }
 
 
 def _parse_time(value: object) -> dt.datetime | None:
