@@ -320,3 +320,20 @@ def test_capabilities_leave_out_door_temperature_and_credentials() -> None:
     )
     assert {"analytics_events", "mask", "scene_snapshot"} <= names
     assert CAMERA.heartbeat_interval == 60.0
+
+
+async def test_an_answer_on_the_lower_case_ack_topic(camera: Harness) -> None:
+    """Digest §8.4: the document also spells the answer topic `<ID>/ack`."""
+    camera.client._sync_time = False
+    camera.transport.responder = lambda request: camera.transport.deliver(
+        f"{COMMAND_TOPIC}/ack",
+        {
+            "messageId": request.message["messageId"],
+            "operator": "Versions-Ack",
+            "info": {"facesluiceId": DEVICE_ID, "name": "2.1.0", "result": "ok"},
+        },
+    )
+
+    info = await camera.client.query_info()
+
+    assert info.firmware == "2.1.0"
