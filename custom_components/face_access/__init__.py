@@ -61,7 +61,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -
 
     coordinator = FaceAccessCoordinator(hass, entry, variant.heartbeat_interval)
     client = HFSecurityMqttClient(
-        HassMqttTransport(hass),
+        # Confirmed: the first info request goes out at once, and Home Assistant batches
+        # subscriptions, so without it the answer could arrive before anyone listens.
+        HassMqttTransport(hass, confirm_subscriptions=True),
         entry.data[CONF_DEVICE_ID],
         coordinator.handle_message,
         variant=variant,
@@ -70,9 +72,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -
         sync_time=entry.options.get(CONF_SYNC_TIME, True),
     )
     entry.runtime_data = FaceAccessData(protocol, client, coordinator)
+    # Attached before the subscriptions exist: a message may arrive while they are confirmed.
+    coordinator.attach(client)
     await client.start()
     entry.async_on_unload(client.stop)
-    coordinator.attach(client)
+    coordinator.refresh_info()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

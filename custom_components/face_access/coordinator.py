@@ -171,6 +171,9 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 self.hass, self._check_alive, AVAILABILITY_CHECK, name="face_access availability"
             )
         )
+
+    def refresh_info(self) -> None:
+        """Ask the started client's device about itself, in the background."""
         self._schedule_info_refresh()
 
     async def _async_update_data(self) -> DeviceState:

@@ -30,7 +30,7 @@ class HassMqttTransport:
     ) -> Callable[[], None]:
         """Subscribe `callback_(topic, payload)` to a topic filter; return the unsubscriber.
 
-        With `confirm_subscriptions` (a probe that sends a command right away) it returns once
+        With `confirm_subscriptions` (for a client that sends a command right away) it returns once
         the broker has the subscription, because Home Assistant batches subscriptions and the
         answer could otherwise arrive before anyone listens for it.
         """

@@ -69,7 +69,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _analytics_pushes(
+def analytics_pushes(
     camera: CameraSimulator, rng: random.Random
 ) -> list[tuple[str, Callable[[], object]]]:
     """Every analytics push with random but valid values, by operator."""
@@ -112,7 +112,7 @@ def _random_event(camera: CameraSimulator, rng: random.Random) -> None:
         snap_id = camera.push_stranger(no_mask=rng.randrange(2))
         _LOGGER.info("StrSnapPush SnapID=%s", snap_id)
     else:
-        operator, push = rng.choice(_analytics_pushes(camera, rng))
+        operator, push = rng.choice(analytics_pushes(camera, rng))
         result = push()
         _LOGGER.info("%s -> %s", operator, result)
 

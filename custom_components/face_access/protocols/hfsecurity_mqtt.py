@@ -1000,8 +1000,11 @@ class HFSecurityMqttClient:
         topics = [f"{self.command_topic}/#"]
         if shared_topics:
             topics += [f"{self._prefix}/basic", f"{self._prefix}/heartbeat"]
-        for topic in topics:
-            self._unsubscribe.append(await self._transport.subscribe(topic, self.handle_message))
+        self._unsubscribe.extend(
+            await asyncio.gather(
+                *(self._transport.subscribe(topic, self.handle_message) for topic in topics)
+            )
+        )
 
     async def stop(self) -> None:
         """Unsubscribe, fail pending commands and cancel background sends."""

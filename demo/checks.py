@@ -1,0 +1,239 @@
+"""What ``scripts/demo --check`` verifies, through Home Assistant's own API.
+
+Per device: it is online (its connectivity sensor), its activity reached Home Assistant (the
+``access`` event entity fired and the ``last_capture`` picture is served), the enrolled
+roster comes back from ``face_access.list_people``, and pressing ``open_door`` reaches the
+simulated terminal (or, for a device without a door, that there is no such button). Then
+Home Assistant's log must hold no error from the integration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+import re
+import time
+from typing import Any
+
+from .devices import DemoDevice, Simulator
+from .hass_api import HassClient
+from .roster import ROSTER
+
+_RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+"""The start of a record in ``home-assistant.log`` (its time stamp)."""
+_ERROR_LEVEL = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
+_INTEGRATION = re.compile(r"custom_components[./]face_access|(?<![/\w])face_access\b")
+"""The integration's modules, or its domain as a word (not the ``…/face_access/`` cache
+directory that the virtualenv's own paths contain)."""
+
+_POLL = 0.5
+"""Seconds between two looks at a state that is not there yet."""
+
+
+@dataclass
+class RunningDevice:
+    """A demo device once it runs and Home Assistant knows it.
+
+    ``ha_device_id``: Home Assistant's device registry ID. ``entities``: entity IDs by
+    entity key (``online``, ``access``, ``open_door``, …; the unique ID without the
+    ``<device_id>_`` prefix).
+    """
+
+    spec: DemoDevice
+    simulator: Simulator
+    ha_device_id: str = ""
+    entities: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One verdict: ``subject`` (a device's title, or ``Home Assistant``), ``name``, detail."""
+
+    subject: str
+    name: str
+    passed: bool
+    detail: str
+
+
+class _Deadline:
+    """The time left for the whole check, in seconds (monotonic clock)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    @property
+    def left(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+
+async def _wait_for[T](
+    probe: Callable[[], Awaitable[T | None]], deadline: _Deadline, limit: float
+) -> T | None:
+    """Call ``probe`` until it returns something other than None, for at most ``limit`` s."""
+    end = time.monotonic() + min(limit, deadline.left)
+    while True:
+        result = await probe()
+        if result is not None or time.monotonic() >= end:
+            return result
+        await asyncio.sleep(_POLL)
+
+
+async def _check_online(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+    entity_id = device.entities.get("online")
+    if entity_id is None:
+        raise AssertionError("no connectivity entity")
+
+    async def probe() -> str | None:
+        state = await client.state(entity_id)
+        return "on" if state and state["state"] == "on" else None
+
+    if await _wait_for(probe, deadline, 90.0) is None:
+        state = await client.state(entity_id)
+        raise AssertionError(f"{entity_id} is {state['state'] if state else 'missing'}")
+    return f"{entity_id} on"
+
+
+async def _check_access(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+    entity_id = device.entities.get("access")
+    if entity_id is None:
+        raise AssertionError("no access event entity")
+
+    async def probe() -> dict[str, Any] | None:
+        state = await client.state(entity_id)
+        if state is None or state["state"] in ("unknown", "unavailable"):
+            return None
+        return state
+
+    state = await _wait_for(probe, deadline, 90.0)
+    if state is None:
+        raise AssertionError(f"{entity_id} never fired")
+    attributes = state["attributes"]
+    who = attributes.get("person_name") or "nobody known"
+    return f"{entity_id}: {attributes.get('event_type')} ({who})"
+
+
+async def _check_picture(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+    entity_id = device.entities.get("last_capture")
+    if entity_id is None:
+        raise AssertionError("no last_capture image entity")
+
+    async def probe() -> bytes | None:
+        status, body = await client.get_bytes(f"/api/image_proxy/{entity_id}")
+        return body if status == 200 and body.startswith(b"\xff\xd8") else None
+
+    picture = await _wait_for(probe, deadline, 30.0)
+    if picture is None:
+        raise AssertionError(f"{entity_id} serves no JPEG")
+    return f"{entity_id}: JPEG, {len(picture)} bytes"
+
+
+async def _check_roster(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+    response = await client.call_service(
+        "face_access", "list_people", {"device_id": device.ha_device_id}, response=True
+    )
+    listed = {person["person_id"]: person["name"] for person in response["people"]}
+    expected = {person.person_id: person.name for person in ROSTER}
+    if listed != expected:
+        raise AssertionError(f"list_people returned {listed}, expected {expected}")
+    return f"list_people: {', '.join(sorted(listed.values()))} (total {response['total']})"
+
+
+async def _check_open_door(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+    entity_id = device.entities.get("open_door")
+    if not device.spec.open_door:
+        if entity_id is not None:
+            raise AssertionError(f"{entity_id} exists, but the device has no door")
+        return "no open_door button (the protocol has no door command)"
+    if entity_id is None:
+        raise AssertionError("no open_door button")
+    simulator = device.simulator
+    before = simulator.unlock_count
+    await client.call_service("button", "press", {"entity_id": entity_id})
+
+    async def probe() -> int | None:
+        count = simulator.unlock_count
+        return count if count > before else None
+
+    if await _wait_for(probe, deadline, 15.0) is None:
+        raise AssertionError(f"pressed {entity_id}, the simulator received no Unlock")
+    return f"pressed {entity_id}; the simulator opened the door ({simulator.unlocks[-1]['via']})"
+
+
+_DEVICE_CHECKS: tuple[
+    tuple[str, Callable[[HassClient, RunningDevice, _Deadline], Awaitable[str]]], ...
+] = (
+    ("online", _check_online),
+    ("access event", _check_access),
+    ("last capture picture", _check_picture),
+    ("enrolled roster", _check_roster),
+    ("open door", _check_open_door),
+)
+
+
+def _integration_errors(log: Path) -> list[str]:
+    """First lines of the log's error records that involve the integration.
+
+    A record is a time-stamped line and the lines after it (a traceback), so an error
+    whose traceback passes through ``face_access`` counts even if its first line does not
+    name it.
+    """
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    records: list[list[str]] = []
+    for line in lines:
+        if _RECORD_START.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    return [
+        record[0]
+        for record in records
+        if _ERROR_LEVEL.search(record[0]) and any(_INTEGRATION.search(line) for line in record)
+    ]
+
+
+async def run_checks(
+    client: HassClient, devices: list[RunningDevice], hass_log: Path, seconds: float
+) -> list[CheckResult]:
+    """Run every check within ``seconds``; return the verdicts in order."""
+    deadline = _Deadline(seconds)
+    results: list[CheckResult] = []
+    for device in devices:
+        for name, check in _DEVICE_CHECKS:
+            try:
+                detail = await check(client, device, deadline)
+            except Exception as err:  # noqa: BLE001 - every failure is a FAIL line, not a crash
+                results.append(CheckResult(device.spec.title, name, False, str(err)))
+            else:
+                results.append(CheckResult(device.spec.title, name, True, detail))
+    errors = _integration_errors(hass_log)
+    results.append(
+        CheckResult(
+            "Home Assistant",
+            "no integration errors in the log",
+            not errors,
+            f"{len(errors)} error line(s), first: {errors[0][:300]}" if errors else str(hass_log),
+        )
+    )
+    return results
+
+
+def summary(results: list[CheckResult]) -> str:
+    """Return a PASS/FAIL line per check, then the verdict."""
+    lines = [
+        f"  {'PASS' if result.passed else 'FAIL'}  {result.subject}: {result.name} — "
+        f"{result.detail}"
+        for result in results
+    ]
+    failed = sum(not result.passed for result in results)
+    # Worded so that it never reads as a test runner's "N passed, N failed" closing line.
+    lines.append(
+        f"FAIL: {failed} of {len(results)} checks failed"
+        if failed
+        else f"PASS: all {len(results)} checks passed"
+    )
+    return "\n".join(lines)

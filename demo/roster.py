@@ -1,0 +1,58 @@
+"""The demo's people: enrolled on every device, then recognized by them.
+
+Their photos are drawn (no real faces) by the simulators' picture generator; each person
+keeps one look, so the picture of a recognition matches the enrolled photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulators.face_terminal_mqtt import make_jpeg
+
+
+@dataclass(frozen=True)
+class Person:
+    """One enrolled person.
+
+    ``person_id``: the ID stored on the devices; ``variant``: the look of the drawn face
+    (background and skin tone; see ``simulators.face_terminal_mqtt.images``).
+    """
+
+    person_id: str
+    name: str
+    variant: int
+
+    def photo(self, width: int = 480, height: int = 640) -> bytes:
+        """Draw the enrolment photo: JPEG, ``width`` × ``height`` px."""
+        return make_jpeg(width, height, variant=self.variant)
+
+    def capture(self) -> bytes:
+        """Draw the face a device captures when it recognizes this person (small JPEG)."""
+        return make_jpeg(240, 300, variant=self.variant, quality=80)
+
+
+ROSTER: tuple[Person, ...] = (
+    Person("1001", "Ada Lovelace", 0),
+    Person("1002", "Grace Hopper", 6),
+    Person("1003", "Alan Turing", 17),
+)
+
+STRANGER_VARIANT = 23
+"""A look that belongs to nobody on the roster."""
+
+
+def write_photos(directory: Path) -> dict[str, Path]:
+    """Write each person's photo to ``directory`` (allow-listed); return the paths by ID."""
+    paths: dict[str, Path] = {}
+    for person in ROSTER:
+        path = directory / f"{person.person_id}.jpg"
+        path.write_bytes(person.photo())
+        paths[person.person_id] = path
+    return paths
+
+
+def by_id(person_id: str) -> Person | None:
+    """Return the roster's person with ``person_id``, if any."""
+    return next((person for person in ROSTER if person.person_id == person_id), None)

@@ -1,0 +1,484 @@
+"""The order of things: broker, Home Assistant, set-up over its API, simulators, activity.
+
+``run()`` starts everything, sets up what is not set up yet (a second start of the same
+configuration directory skips onboarding, MQTT and the devices), then either serves until
+Ctrl-C or, with ``check``, verifies the result and stops. ``shutdown()`` always runs and
+stops what was started in reverse order: the activity, the simulators, Home Assistant,
+the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import logging
+import os
+from pathlib import Path
+import random
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+from . import checks
+from .checks import RunningDevice
+from .config import (
+    DEMO_LANGUAGE,
+    DEMO_NAME,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    REPO_ROOT,
+    DemoPaths,
+    DemoState,
+    prepare_config_dir,
+)
+from .devices import DEVICES, DemoDevice
+from .hass_api import HassApiError, HassClient, JsonObject
+from .processes import ChildProcess, accepts_connections, free_port, port_is_free
+from .roster import ROSTER, write_photos
+
+_LOGGER = logging.getLogger(__name__)
+
+DOMAIN = "face_access"
+MQTT_HOST = "127.0.0.1"
+DEFAULT_MQTT_PORT = 1883
+HASS_START_TIMEOUT = 180.0
+"""Seconds for Home Assistant to answer HTTP and finish starting (a busy 2-core machine)."""
+BROKER_START_TIMEOUT = 20.0
+ONLINE_ACK_TIMEOUT = 30.0
+UI_IMPORT_PROBE = """
+import hass_frontend
+from homeassistant.helpers import service
+getattr(service, "_base_components", lambda: None)()
+"""
+"""Imports the web UI needs: the frontend, and what the service descriptions import."""
+DOOR_WATCH_INTERVAL = 0.3
+"""Seconds between two looks at a simulator's door openings."""
+SERVICE_ATTEMPTS = 4
+SERVICE_RETRY_DELAY = 2.0
+"""Seconds between two attempts of a device service call that failed."""
+
+
+class DemoError(RuntimeError):
+    """The demo cannot go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to run the demo.
+
+    ``config_dir``: Home Assistant's configuration directory (kept between runs).
+    ``http_port``: Home Assistant's port on 127.0.0.1. ``activity``: mean seconds
+    between two events of one device. ``check``: verify and stop instead of serving;
+    ``check_seconds``: the time the whole check may take, start-up included.
+    ``deps_path``: a directory to put on Home Assistant's ``PYTHONPATH`` with the packages
+    its web UI needs that the virtualenv lacks (``demo.provision``; None: it has them).
+    """
+
+    config_dir: Path
+    http_port: int
+    activity: float
+    check: bool = False
+    check_seconds: float = 180.0
+    deps_path: Path | None = None
+    quiet: bool = False
+
+
+def say(message: str) -> None:
+    """Tell the person at the terminal (progress lines, flushed at once)."""
+    print(message, flush=True)
+
+
+class Demo:
+    """One run of the demo."""
+
+    def __init__(self, options: Options) -> None:
+        """Prepare; nothing starts until ``run()``."""
+        self.options = options
+        self.paths = DemoPaths(options.config_dir)
+        self.broker: ChildProcess | None = None
+        self.hass: ChildProcess | None = None
+        self.mqtt_port = 0
+        self.devices: list[RunningDevice] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._activity: list[asyncio.Task[None]] = []
+        self._started = time.monotonic()
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self._started:5.1f} s"
+
+    def _step(self, message: str) -> None:
+        say(f"[{self._elapsed()}] {message}")
+
+    # --------------------------------------------------------------------- run
+
+    async def run(self) -> int:
+        """Start and set up everything; serve until cancelled, or check and return 0/1."""
+        client = await self._start_home_assistant()
+        await self._set_up_mqtt(client)
+        await self._start_simulators()
+        await self._add_devices(client)
+        await self._find_entities(client)
+        await self._wait_online_acked()
+        await self._enroll_roster(client)
+        self._start_activity()
+        if self.options.check:
+            left = self.options.check_seconds - (time.monotonic() - self._started)
+            self._step(f"checking (at most {left:.0f} s)")
+            results = await checks.run_checks(
+                client, self.devices, self.paths.hass_log, max(left, 0.0)
+            )
+            say(checks.summary(results))
+            return 0 if all(result.passed for result in results) else 1
+        self._banner(client)
+        await asyncio.Event().wait()  # until Ctrl-C cancels us
+        return 0
+
+    def _banner(self, client: HassClient) -> None:
+        first = self.devices[0] if self.devices else None
+        lines = [
+            "",
+            f"Home Assistant is ready at {client.base_url}",
+            f"  user name: {DEMO_USERNAME}    password: {DEMO_PASSWORD}",
+            "  Settings → Devices & services → Face Access shows the simulated devices;",
+        ]
+        if first is not None:
+            lines.append(
+                f"  {client.base_url}/config/devices/device/{first.ha_device_id} is the "
+                f"{first.spec.label.lower()} (press Open door)."
+            )
+        lines += [
+            f"  Configuration: {self.paths.root} (kept; delete it to start over)",
+            f"  Logs: {self.paths.hass_log}",
+            "Events appear below as the devices send them. Ctrl-C stops everything.",
+            "",
+        ]
+        say("\n".join(lines))
+
+    # ------------------------------------------------------- broker and hass
+
+    def _mqtt_port(self, state: DemoState) -> int:
+        """Return the broker's port: this configuration's, else 1883 if free, else any."""
+        if self.options.check:
+            return free_port()
+        if state.mqtt_port is not None:
+            if not port_is_free(state.mqtt_port):
+                raise DemoError(
+                    f"port {state.mqtt_port}, which this demo's MQTT set-up uses, is busy "
+                    "(is another demo running?)"
+                )
+            return state.mqtt_port
+        return DEFAULT_MQTT_PORT if port_is_free(DEFAULT_MQTT_PORT) else free_port()
+
+    async def _start_home_assistant(self) -> HassClient:
+        """Write the configuration, start the broker and ``hass``, and log in."""
+        if not port_is_free(self.options.http_port):
+            raise DemoError(
+                f"port {self.options.http_port} is busy (another Home Assistant?); "
+                "choose one with --port"
+            )
+        prepare_config_dir(self.paths, self.options.http_port)
+        state = DemoState.load(self.paths)
+        state.mqtt_port = self._mqtt_port(state)
+        state.save(self.paths)
+
+        self.broker = ChildProcess(
+            "broker",
+            [
+                sys.executable,
+                "-m",
+                "simulators.broker",
+                "--host",
+                MQTT_HOST,
+                "--port",
+                str(state.mqtt_port),
+            ],
+            self.paths.broker_output,
+            cwd=REPO_ROOT,
+        )
+        env = dict(os.environ)
+        if self.options.deps_path is not None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(self.options.deps_path), env.get("PYTHONPATH")])
+            )
+        # Without its frontend Home Assistant starts in recovery mode, and without what the
+        # service descriptions import the UI never finishes loading: say so up front.
+        probe = subprocess.run(  # noqa: ASYNC221 - a second at most, before anything runs
+            [sys.executable, "-c", UI_IMPORT_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            missing = probe.stderr.strip().splitlines()[-1:] or ["?"]
+            raise DemoError(
+                f"Home Assistant's web UI lacks packages ({missing[0]}); run scripts/demo, "
+                "which installs them (python -m demo.provision), or pass --deps-path"
+            )
+        self.hass = ChildProcess(
+            "Home Assistant",
+            [str(Path(sys.executable).parent / "hass"), "-c", str(self.paths.root), "--skip-pip"],
+            self.paths.hass_output,
+            env=env,
+        )
+        # Both children are forked before the demo starts any thread (see processes.py).
+        self.broker.start()
+        self.hass.start()
+        self._step(
+            f"MQTT broker on {MQTT_HOST}:{state.mqtt_port}; Home Assistant starting "
+            f"from {self.paths.root}"
+        )
+        deadline = time.monotonic() + BROKER_START_TIMEOUT
+        while not accepts_connections(state.mqtt_port, MQTT_HOST):
+            if not self.broker.running or time.monotonic() > deadline:
+                raise DemoError(f"the MQTT broker did not start:\n{self.broker.tail()}")
+            await asyncio.sleep(0.1)
+
+        self._session = aiohttp.ClientSession()
+        client = HassClient(self._session, self.options.http_port)
+        hass = self.hass
+        try:
+            await client.wait_http(HASS_START_TIMEOUT, lambda: hass.running)
+        except (RuntimeError, TimeoutError) as err:
+            raise DemoError(f"{err}\n{hass.tail()}\n(see {self.paths.hass_log})") from err
+        done = await client.onboarding_done_steps()
+        if done is None:
+            self._step(f"Home Assistant answers; already onboarded, logging in as {DEMO_USERNAME}")
+        else:
+            self._step(f"Home Assistant answers; onboarding as {DEMO_USERNAME}")
+        await client.onboard(DEMO_NAME, DEMO_USERNAME, DEMO_PASSWORD, DEMO_LANGUAGE)
+        try:
+            await client.wait_running(HASS_START_TIMEOUT)
+        except TimeoutError as err:
+            raise DemoError(f"{err} (see {self.paths.hass_log})") from err
+        self._step("Home Assistant is running")
+        self.mqtt_port = state.mqtt_port
+        return client
+
+    # -------------------------------------------------------------------- MQTT
+
+    async def _set_up_mqtt(self, client: HassClient) -> None:
+        """Add Home Assistant's MQTT integration with the demo's broker, once."""
+        entries = await client.config_entries("mqtt")
+        if not entries:
+            flow = await client.start_flow("mqtt")
+            if flow.get("type") != "form" or flow.get("step_id") != "broker":
+                raise DemoError(f"unexpected MQTT set-up step: {flow}")
+            result = await client.flow_step(
+                flow["flow_id"], {"broker": MQTT_HOST, "port": self.mqtt_port}
+            )
+            if result.get("type") != "create_entry":
+                raise DemoError(f"MQTT set-up failed: {result}")
+            self._step(f"MQTT integration added (broker {MQTT_HOST}:{self.mqtt_port})")
+        else:
+            self._step("MQTT integration already set up")
+
+        async def loaded() -> bool:
+            return any(entry["state"] == "loaded" for entry in await client.config_entries("mqtt"))
+
+        deadline = time.monotonic() + 60.0
+        while not await loaded():
+            if time.monotonic() > deadline:
+                raise DemoError("Home Assistant's MQTT integration did not load")
+            await asyncio.sleep(0.5)
+
+    # --------------------------------------------------------------- devices
+
+    async def _start_simulators(self) -> None:
+        """Start every simulated device against the broker (threads in this process)."""
+        for spec in DEVICES:
+            simulator = spec.make_simulator(MQTT_HOST, self.mqtt_port)
+            self.devices.append(RunningDevice(spec, simulator))
+            await asyncio.to_thread(simulator.start, 30.0)
+        self._step("simulated devices online: " + ", ".join(spec.title for spec in DEVICES))
+
+    async def _add_devices(self, client: HassClient) -> None:
+        """Add each device not yet in Home Assistant through the config flow, as the UI does."""
+        known = await self._face_access_devices(client)
+        for device in self.devices:
+            spec = device.spec
+            if spec.device_id in known:
+                self._step(f"{spec.title} already added")
+                continue
+            result = await self._add_device(client, spec)
+            self._step(f"{spec.title} added through the config flow: {result['title']}")
+        known = await self._face_access_devices(client)
+        for device in self.devices:
+            ha_device = known.get(device.spec.device_id)
+            if ha_device is None:
+                raise DemoError(f"{device.spec.title} is not in Home Assistant's device list")
+            device.ha_device_id = ha_device["id"]
+
+    @staticmethod
+    async def _face_access_devices(client: HassClient) -> dict[str, JsonObject]:
+        """Home Assistant's face_access devices by the device's own ID."""
+        found: dict[str, JsonObject] = {}
+        for device in await client.devices():
+            for domain, identifier in device["identifiers"]:
+                if domain == DOMAIN:
+                    found[identifier] = device
+        return found
+
+    @staticmethod
+    async def _add_device(client: HassClient, spec: DemoDevice) -> JsonObject:
+        """Add integration → Face Access → the protocol → device ID and topic prefix."""
+        flow = await client.start_flow(DOMAIN)
+        if flow.get("type") != "menu" or spec.protocol not in flow.get("menu_options", []):
+            raise DemoError(f"Face Access does not offer {spec.protocol}: {flow}")
+        form = await client.flow_step(flow["flow_id"], {"next_step_id": spec.protocol})
+        if form.get("type") != "form":
+            raise DemoError(f"unexpected step after choosing {spec.protocol}: {form}")
+        result = await client.flow_step(
+            flow["flow_id"], {"device_id": spec.device_id, "topic_prefix": spec.topic_prefix}
+        )
+        if result.get("type") != "create_entry":
+            raise DemoError(f"adding {spec.title} failed: {result.get('errors') or result}")
+        return result
+
+    async def _wait_online_acked(self) -> None:
+        """Wait until Home Assistant has answered each device's ``Online`` (at most 30 s).
+
+        From then on Home Assistant is subscribed to the devices' topics and shows them
+        online, so the commands that follow are answered.
+        """
+        for device in self.devices:
+            simulator = device.simulator
+            if not await asyncio.to_thread(simulator.wait_online_acked, ONLINE_ACK_TIMEOUT):
+                _LOGGER.warning("%s: Home Assistant did not answer Online", device.spec.title)
+
+    async def _find_entities(self, client: HassClient) -> None:
+        """Look up each device's entity IDs by their unique IDs (``<device_id>_<key>``)."""
+        registry = await client.entities()
+        for device in self.devices:
+            prefix = f"{device.spec.device_id}_"
+            device.entities = {
+                entry["unique_id"].removeprefix(prefix): entry["entity_id"]
+                for entry in registry
+                if entry["platform"] == DOMAIN and entry["unique_id"].startswith(prefix)
+            }
+
+    # ---------------------------------------------------------------- roster
+
+    async def _call_device_service(
+        self, client: HassClient, service: str, data: JsonObject
+    ) -> JsonObject:
+        """Call a face_access service with a response; retry while the devices wake up.
+
+        Right after Home Assistant starts, its MQTT integration subscribes in a batch about
+        half a second after connecting, so a device's answer to the very first command can
+        be lost and the call fails (the REST API answers HTTP 500 to any error).
+        """
+        for attempt in range(SERVICE_ATTEMPTS):
+            try:
+                response: JsonObject = await client.call_service(
+                    DOMAIN, service, data, response=True
+                )
+            except HassApiError as err:
+                if err.status != 500 or attempt == SERVICE_ATTEMPTS - 1:
+                    raise DemoError(
+                        f"{DOMAIN}.{service} failed: {err} (see {self.paths.hass_log})"
+                    ) from err
+                await asyncio.sleep(SERVICE_RETRY_DELAY)
+            else:
+                return response
+        raise AssertionError("unreachable")
+
+    async def _enroll_roster(self, client: HassClient) -> None:
+        """Enroll each roster person on the devices that lack them, with enroll_person."""
+        photos = await asyncio.to_thread(write_photos, self.paths.faces)
+        missing: dict[str, list[str]] = {person.person_id: [] for person in ROSTER}
+        for device in self.devices:
+            listed = await self._call_device_service(
+                client, "list_people", {"device_id": device.ha_device_id}
+            )
+            present = {person["person_id"] for person in listed["people"]}
+            for person in ROSTER:
+                if person.person_id not in present:
+                    missing[person.person_id].append(device.ha_device_id)
+        for person in ROSTER:
+            targets = missing[person.person_id]
+            if not targets:
+                continue
+            response = await self._call_device_service(
+                client,
+                "enroll_person",
+                {
+                    "device_id": targets,
+                    "person_id": person.person_id,
+                    "name": person.name,
+                    "photo_path": str(photos[person.person_id]),
+                },
+            )
+            statuses = {result["status"] for result in response["results"].values()}
+            self._step(
+                f"enrolled {person.name} ({person.person_id}) on {len(targets)} device(s): "
+                + ", ".join(sorted(statuses))
+            )
+        if not any(missing.values()):
+            self._step("roster already enrolled on every device")
+
+    # -------------------------------------------------------------- activity
+
+    def _start_activity(self) -> None:
+        """Per device, a task that makes it do things, and one that tells of door openings."""
+        for device in self.devices:
+            self._activity.append(
+                asyncio.create_task(self._activity_loop(device), name=device.spec.title)
+            )
+            if device.spec.open_door:
+                self._activity.append(
+                    asyncio.create_task(self._door_watch(device), name=f"{device.spec.title} door")
+                )
+
+    async def _door_watch(self, device: RunningDevice) -> None:
+        """Print each remote door opening the simulator receives (even with ``quiet``).
+
+        So that pressing *Open door* in the UI shows its effect on the "device" at once.
+        """
+        seen = device.simulator.unlock_count
+        while True:
+            await asyncio.sleep(DOOR_WATCH_INTERVAL)
+            unlocks = device.simulator.unlocks
+            for unlock in unlocks[seen:]:
+                say(
+                    f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: door opened "
+                    f"remotely ({unlock['via']})"
+                )
+            seen = len(unlocks)
+
+    async def _activity_loop(self, device: RunningDevice) -> None:
+        rng = random.Random()
+        action = device.spec.first_event
+        while True:
+            try:
+                description = await asyncio.to_thread(action, device.simulator, rng)
+            except Exception:  # a failed push must not end the activity
+                _LOGGER.exception("%s: simulated event failed", device.spec.title)
+            else:
+                if not self.options.quiet:
+                    say(f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: {description}")
+            action = device.spec.activity
+            # Jitter, so that the devices do not speak in lockstep.
+            await asyncio.sleep(self.options.activity * rng.uniform(0.6, 1.4))
+
+    # -------------------------------------------------------------- shutdown
+
+    async def shutdown(self) -> None:
+        """Stop everything that was started, in reverse order; never raises."""
+        for task in self._activity:
+            task.cancel()
+        if self._activity:
+            await asyncio.gather(*self._activity, return_exceptions=True)
+        for device in self.devices:
+            try:
+                await asyncio.to_thread(device.simulator.stop)
+            except Exception:
+                _LOGGER.exception("stopping %s", device.spec.title)
+        if self._session is not None:
+            await self._session.close()
+        if self.hass is not None:
+            await self.hass.stop(seconds=60.0)
+        if self.broker is not None:
+            await self.broker.stop(seconds=10.0)

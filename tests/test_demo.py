@@ -1,0 +1,145 @@
+"""The demo's parts that need no running Home Assistant (scripts/demo, the demo package).
+
+The whole demo runs in tests/test_demo_check.py.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+import random
+import re
+import zoneinfo
+
+import pytest
+import yaml
+
+from custom_components.face_access.config_flow import IMPLEMENTED_PROTOCOLS
+from demo import checks, config, provision
+from demo.checks import CheckResult
+from demo.config import DemoPaths, DemoState
+from demo.devices import DEVICES, DemoDevice
+from demo.roster import ROSTER, write_photos
+from simulators.face_terminal_mqtt import sniff_format
+
+
+def test_configuration_yaml_is_local_and_serves_the_frontend(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path)
+    parsed = yaml.safe_load(config.configuration_yaml(paths, 18123))
+
+    assert parsed["http"] == {"server_host": "127.0.0.1", "server_port": 18123}
+    assert "frontend" in parsed
+    # No default_config: it would bring integrations that scan or call out of the machine.
+    assert "default_config" not in parsed
+    core = parsed["homeassistant"]
+    assert core["allowlist_external_dirs"] == [str(paths.faces)]
+    zoneinfo.ZoneInfo(core["time_zone"])
+    assert isinstance(core["latitude"], float)
+
+
+def test_prepare_config_dir_links_the_working_tree(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path / "cfg")
+    config.prepare_config_dir(paths, 8123)
+    config.prepare_config_dir(paths, 8124)  # a second start rewrites, keeps the link
+
+    assert paths.integration_link.is_symlink()
+    assert paths.integration_link.resolve() == config.INTEGRATION_SOURCE.resolve()
+    assert (paths.integration_link / "manifest.json").exists()
+    assert paths.faces.is_dir()
+    assert "server_port: 8124" in paths.configuration_yaml.read_text(encoding="utf-8")
+
+
+def test_prepare_config_dir_refuses_to_replace_a_real_directory(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path)
+    paths.integration_link.mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="not the demo's link"):
+        config.prepare_config_dir(paths, 8123)
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path)
+    assert DemoState.load(paths) == DemoState()
+    DemoState(mqtt_port=18830).save(paths)
+    assert DemoState.load(paths).mqtt_port == 18830
+    paths.state_file.write_text("not json", encoding="utf-8")
+    assert DemoState.load(paths) == DemoState()
+
+
+def test_every_implemented_protocol_has_a_demo_device() -> None:
+    assert sorted(device.protocol for device in DEVICES) == sorted(IMPLEMENTED_PROTOCOLS)
+    assert len({device.device_id for device in DEVICES}) == len(DEVICES)
+    assert [device.open_door for device in DEVICES] == [
+        device.protocol == "face_terminal_mqtt" for device in DEVICES
+    ]
+
+
+def test_roster_photos_are_jpeg_files(tmp_path: Path) -> None:
+    written = write_photos(tmp_path)
+    assert sorted(written) == sorted(person.person_id for person in ROSTER)
+    for path in written.values():
+        assert sniff_format(path.read_bytes()) == "jpeg"
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=lambda device: device.protocol)
+def test_activity_describes_each_event(device: DemoDevice) -> None:
+    """Each device's events run against its simulator (not connected: nothing is sent)."""
+    simulator = device.make_simulator("127.0.0.1", 1)
+    for person in ROSTER:
+        simulator.add_person(person.person_id, person.name)
+    rng = random.Random(6)
+    first = device.first_event(simulator, rng)
+    assert first.startswith("recognized ")
+    descriptions = [device.activity(simulator, rng) for _ in range(60)]
+    assert all(descriptions)
+    assert any(text.startswith("recognized ") for text in descriptions)
+    assert any(text.startswith("stranger") for text in descriptions)
+
+
+def test_activity_without_roster_pushes_strangers() -> None:
+    for device in DEVICES:
+        simulator = device.make_simulator("127.0.0.1", 1)
+        assert device.first_event(simulator, random.Random(1)).startswith("stranger")
+
+
+def test_integration_errors_are_found_in_tracebacks_only_of_the_integration(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "home-assistant.log"
+    log.write_text(
+        "2026-01-01 10:00:00.000 WARNING (MainThread) [custom_components.face_access] slow\n"
+        "2026-01-01 10:00:01.000 ERROR (MainThread) [homeassistant] Error doing job\n"
+        "Traceback (most recent call last):\n"
+        '  File "/root/.cache/face_access/venv/lib/homeassistant/config_entries.py"\n'
+        "ModuleNotFoundError: No module named 'metno'\n"
+        "2026-01-01 10:00:02.000 ERROR (MainThread) [homeassistant] Error doing job\n"
+        "Traceback (most recent call last):\n"
+        '  File "/x/custom_components/face_access/coordinator.py", line 1\n'
+        "KeyError: 'x'\n"
+        "2026-01-01 10:00:03.000 ERROR (MainThread) [homeassistant.config_entries] "
+        "Error setting up entry Face terminal 1 for face_access\n",
+        encoding="utf-8",
+    )
+    found = checks._integration_errors(log)
+    assert [line[:23] for line in found] == ["2026-01-01 10:00:02.000", "2026-01-01 10:00:03.000"]
+    assert checks._integration_errors(tmp_path / "missing.log") == []
+
+
+def test_summary_never_reads_as_a_test_runner_line() -> None:
+    passed = CheckResult("Face terminal 1", "online", True, "on")
+    failed = CheckResult("Face terminal 1", "open door", False, "no Unlock")
+    text = checks.summary([passed, failed])
+    assert "  PASS  Face terminal 1: online — on" in text
+    assert "  FAIL  Face terminal 1: open door — no Unlock" in text
+    assert text.splitlines()[-1] == "FAIL: 1 of 2 checks failed"
+    assert checks.summary([passed]).splitlines()[-1] == "PASS: all 1 checks passed"
+
+
+def test_provision_lists_only_pinned_requirements_the_virtualenv_lacks() -> None:
+    missing = provision.missing_requirements()
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[^=\s]+", requirement) for requirement in missing)
+    installed = {
+        f"{dist.metadata['Name']}=={dist.version}".lower() for dist in metadata.distributions()
+    }
+    assert not installed & {requirement.lower() for requirement in missing}
+    # Nothing at all when asked about an integration whose needs are installed.
+    assert provision.missing_requirements(("mqtt",)) == []
