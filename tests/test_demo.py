@@ -109,7 +109,7 @@ def test_integration_errors_are_found_in_tracebacks_only_of_the_integration(
         "2026-01-01 10:00:00.000 WARNING (MainThread) [custom_components.face_access] slow\n"
         "2026-01-01 10:00:01.000 ERROR (MainThread) [homeassistant] Error doing job\n"
         "Traceback (most recent call last):\n"
-        '  File "/root/.cache/face_access/venv/lib/homeassistant/config_entries.py"\n'
+        '  File "/srv/venv/lib/homeassistant/config_entries.py"\n'
         "ModuleNotFoundError: No module named 'metno'\n"
         "2026-01-01 10:00:02.000 ERROR (MainThread) [homeassistant] Error doing job\n"
         "Traceback (most recent call last):\n"
