@@ -226,7 +226,9 @@ class FakeTerminal:
             return {"TotalPersonNum": 0, "PersonNum": 0, "List": []}
         return {}
 
-    def _on_publish(self, topic: str, payload: str, qos: int = 0, retain: bool = False) -> object:
+    def _on_publish(
+        self, topic: str, payload: str, qos: int = 0, retain: bool = False, **_: object
+    ) -> object:
         """Schedule the ack of a published command; let the real publish run."""
         parts = topic.split("/")
         if topic.startswith(f"{PREFIX}/") and len(parts) == 3:
@@ -301,6 +303,24 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry | None = None)
 
 def ha_device_id(hass: HomeAssistant, device_id: str = DEVICE_ID) -> str:
     """Return the Home Assistant device id of a terminal."""
-    device = dr.async_get(hass).async_get_device(identifiers={("face_access", device_id)})
+    device = find_device(hass, device_id)
     assert device is not None
     return device.id
+
+
+def find_device(hass: HomeAssistant, device_id: str = DEVICE_ID) -> dr.DeviceEntry | None:
+    """Return a terminal's device entry.
+
+    Through its config entries: `DeviceRegistry.async_get_device` is deprecated (an error in
+    tests) from Home Assistant 2026.10, and its replacements do not exist in 2026.2.
+    """
+    registry = dr.async_get(hass)
+    return next(
+        (
+            device
+            for entry in hass.config_entries.async_entries("face_access")
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if ("face_access", device_id) in device.identifiers
+        ),
+        None,
+    )

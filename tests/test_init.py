@@ -29,6 +29,7 @@ from tests.common import (
     FIRMWARE,
     PREFIX,
     FakeTerminal,
+    find_device,
     fire,
     online,
     published,
@@ -88,7 +89,7 @@ async def test_setup_waits_for_mqtt_with_a_repair_issue(
 
     mqtt_entry = MockConfigEntry(
         domain=mqtt.DOMAIN,
-        data={mqtt.CONF_BROKER: "mock-broker"},
+        data={mqtt.CONF_BROKER: "mock-broker", "protocol": "5"},
         options={mqtt.CONF_BIRTH_MESSAGE: {}},
         version=1,
         minor_version=2,
@@ -189,9 +190,9 @@ async def test_device_registry_shows_firmware_and_address(
     FakeTerminal(hass, mqtt_mock)
     entry = await setup_entry(hass)
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, DEVICE_ID)})
+    device = find_device(hass)
     assert device is not None
-    assert device.config_entries == {entry.entry_id}
+    assert device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
     assert device.manufacturer == "HFSecurity"
     assert device.name == f"Face terminal {DEVICE_ID}"
     assert device.serial_number == DEVICE_ID
@@ -201,7 +202,7 @@ async def test_device_registry_shows_firmware_and_address(
     fire(hass, f"{PREFIX}/basic", online())
     await hass.async_block_till_done()
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, DEVICE_ID)})
+    device = find_device(hass)
     assert device is not None
     assert device.configuration_url == f"http://{DEVICE_IP}"
     assert device.sw_version == FIRMWARE
