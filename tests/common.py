@@ -112,6 +112,30 @@ def rec_push(record_id: str = "381", **info: Any) -> dict[str, Any]:
     return {"operator": "RecPush", "info": body}
 
 
+def camera_rec_push(record_id: str = "389", **info: Any) -> dict[str, Any]:
+    """Return a RecPush shaped like the captured camera's (field notes §3.2)."""
+    body: dict[str, Any] = {
+        "customId": "A7",
+        "personId": "22",
+        "RecordID": record_id,
+        "VerifyStatus": "1",
+        "PersonType": "0",
+        "similarity1": "94.000000",
+        "Sendintime": 1,
+        "personName": "Lisa",
+        "facesluiceId": DEVICE_ID,
+        "idCard": " ",
+        "telnum": " ",
+        "time": now_text(),
+        "isNoMask": "0",
+        "PushType": 0,
+        "targetPosInScene": [346, 0, 1572, 1080],
+        "pic": data_uri(make_image()),
+    }
+    body.update(info)
+    return {"operator": "RecPush", "info": body}
+
+
 def str_snap_push(snap_id: str = "311", **info: Any) -> dict[str, Any]:
     """Return a StrSnapPush (a stranger) with a BMP picture labelled JPEG, as in the document."""
     body: dict[str, Any] = {

@@ -22,6 +22,7 @@ from custom_components.face_access.protocols.model import (
     UnsupportedError,
 )
 
+from .common import camera_rec_push
 from .test_hfsecurity_client import (
     ACK_TOPIC,
     BASIC_TOPIC,
@@ -42,28 +43,6 @@ async def camera() -> Harness:
     harness = Harness(variant=CAMERA)
     await harness.client.start()
     return harness
-
-
-def camera_rec_push(record_id: str = "389", **info: Any) -> dict[str, Any]:
-    """Return a RecPush shaped like the captured camera's (field notes §3.2)."""
-    body: dict[str, Any] = {
-        "customId": "A7",
-        "personId": "22",
-        "RecordID": record_id,
-        "VerifyStatus": "1",
-        "PersonType": "0",
-        "similarity1": "94.000000",
-        "Sendintime": 1,
-        "personName": "Lisa",
-        "facesluiceId": DEVICE_ID,
-        "time": "2024-05-06 07:08:05",
-        "isNoMask": "0",
-        "PushType": 0,
-        "targetPosInScene": [217, 0, 1333, 1080],
-        "pic": "data:image/jpeg;base64,/9j/4AAQ",
-    }
-    body.update(info)
-    return {"operator": "RecPush", "info": body}
 
 
 def push_acks(harness: Harness) -> list[dict[str, Any]]:

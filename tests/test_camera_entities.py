@@ -24,6 +24,7 @@ from tests.common import (
     DEVICE_ID,
     PREFIX,
     FakeTerminal,
+    camera_rec_push,
     data_uri,
     fire,
     ha_device_id,
@@ -63,30 +64,6 @@ async def camera(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> FakeTermin
     device = FakeTerminal(hass, mqtt_mock)
     await setup_entry(hass, terminal_entry(protocol="camera_mqtt"))
     return device
-
-
-def camera_rec_push(record_id: str = "389", **info: Any) -> dict[str, Any]:
-    """Return a RecPush shaped like the captured camera's (field notes §3.2)."""
-    body: dict[str, Any] = {
-        "customId": "A7",
-        "personId": "22",
-        "RecordID": record_id,
-        "VerifyStatus": "1",
-        "PersonType": "0",
-        "similarity1": "94.000000",
-        "Sendintime": 1,
-        "personName": "Lisa",
-        "facesluiceId": DEVICE_ID,
-        "idCard": " ",
-        "telnum": " ",
-        "time": now_text(),
-        "isNoMask": "0",
-        "PushType": 0,
-        "targetPosInScene": [346, 0, 1572, 1080],
-        "pic": data_uri(make_image()),
-    }
-    body.update(info)
-    return {"operator": "RecPush", "info": body}
 
 
 def fire_smoke(record_id: int = 1689962595, **info: Any) -> dict[str, Any]:
