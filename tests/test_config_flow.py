@@ -79,13 +79,13 @@ async def _start_terminal_step(hass: HomeAssistant) -> dict[str, Any]:
     )
 
 
-async def test_user_menu_offers_the_mqtt_protocols(hass: HomeAssistant) -> None:
+async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -> None:
     """The first step is a menu of protocols; each option is a step of the same name."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["face_terminal_mqtt", "camera_mqtt"]
+    assert result["menu_options"] == ["face_terminal_mqtt", "camera_mqtt", "temperature_http"]
 
 
 @pytest.mark.usefixtures("mqtt_mock")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from homeassistant.components import mqtt
+from homeassistant.components import mqtt, webhook
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
@@ -20,6 +22,7 @@ from .const import (
     CONF_DEVICE_ID,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PROTOCOL,
+    CONF_SOURCE_IP,
     CONF_SYNC_TIME,
     CONF_TOPIC_PREFIX,
     DOMAIN,
@@ -29,21 +32,37 @@ from .mqtt_transport import HassMqttTransport
 from .protocols import hfsecurity_mqtt
 from .protocols.hfsecurity_mqtt import DEFAULT_TOPIC_PREFIX, VARIANTS, variant_from_name
 from .protocols.model import DeviceInfo, DeviceTimeoutError, FaceAccessError, ProtocolKey
+from .protocols.temperature_http import DEFAULT_HEARTBEAT_INTERVAL
+from .protocols.wire import DecodeError
+from .tablet import tablet_address
 
 # Protocols offered in the `user` menu; the others arrive with their own work.
-IMPLEMENTED_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT, ProtocolKey.CAMERA_MQTT]
+IMPLEMENTED_PROTOCOLS = [
+    ProtocolKey.FACE_TERMINAL_MQTT,
+    ProtocolKey.CAMERA_MQTT,
+    ProtocolKey.TEMPERATURE_HTTP,
+]
 # MQTT protocols share one discovery topic; the user picks when the announcement cannot tell.
 MQTT_PROTOCOLS = [ProtocolKey.FACE_TERMINAL_MQTT, ProtocolKey.CAMERA_MQTT]
 TITLES = {
     ProtocolKey.FACE_TERMINAL_MQTT: "Face terminal {device_id}",
     ProtocolKey.CAMERA_MQTT: "Camera {device_id}",
+    ProtocolKey.TEMPERATURE_HTTP: "Temperature tablet {device_id}",
 }
+# The tablet's `cid` (temperature_http digest §1): an ID such as 0012b516a202.
+MAX_CID_LENGTH = 64
 
 _TEXT = selector.TextSelector()
 MQTT_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_DEVICE_ID): _TEXT,
         vol.Required(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): _TEXT,
+    }
+)
+TABLET_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_DEVICE_ID): _TEXT,
+        vol.Optional(CONF_NAME): _TEXT,
     }
 )
 RECONFIGURE_MQTT_SCHEMA = vol.Schema({vol.Required(CONF_TOPIC_PREFIX): _TEXT})
@@ -70,6 +89,21 @@ OPTIONS_SCHEMA = vol.Schema(
             )
         ),
         vol.Required(CONF_SYNC_TIME): selector.BooleanSelector(),
+    }
+)
+TABLET_OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HEARTBEAT_INTERVAL): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=2,
+                max=60,
+                step=1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_SYNC_TIME): selector.BooleanSelector(),
+        vol.Optional(CONF_SOURCE_IP): _TEXT,
     }
 )
 
@@ -118,6 +152,40 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Add a network camera that talks MQTT (network-camera-mqtt v1.25)."""
         return await self._async_step_mqtt_device(ProtocolKey.CAMERA_MQTT, user_input)
+
+    async def async_step_temperature_http(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a temperature tablet (HTTP V1.16): it calls Home Assistant, never the reverse.
+
+        Nothing can be checked now: the entry gets a webhook, and the dialog that closes the
+        flow shows the server, path and port to type into the tablet's web page.
+        """
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            cid = user_input[CONF_DEVICE_ID].strip()
+            if not cid or len(cid) > MAX_CID_LENGTH or not cid.isprintable():
+                errors[CONF_DEVICE_ID] = "invalid_cid"
+            else:
+                await self.async_set_unique_id(cid)
+                self._abort_if_unique_id_configured()
+                webhook_id = webhook.async_generate_id()
+                name = (user_input.get(CONF_NAME) or "").strip()
+                return self.async_create_entry(
+                    title=name or TITLES[ProtocolKey.TEMPERATURE_HTTP].format(device_id=cid),
+                    data={
+                        CONF_PROTOCOL: ProtocolKey.TEMPERATURE_HTTP.value,
+                        CONF_DEVICE_ID: cid,
+                        CONF_WEBHOOK_ID: webhook_id,
+                    },
+                    description=ProtocolKey.TEMPERATURE_HTTP.value,
+                    description_placeholders=tablet_address(self.hass, webhook_id),
+                )
+        return self.async_show_form(
+            step_id=ProtocolKey.TEMPERATURE_HTTP.value,
+            data_schema=self.add_suggested_values_to_schema(TABLET_SCHEMA, user_input),
+            errors=errors,
+        )
 
     async def _async_step_mqtt_device(
         self, protocol: ProtocolKey, user_input: dict[str, Any] | None
@@ -169,7 +237,7 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         try:
             envelope = hfsecurity_mqtt.decode_envelope(discovery_info.payload)
-        except hfsecurity_mqtt.DecodeError:
+        except DecodeError:
             return self.async_abort(reason="invalid_discovery_info")
         device_id = envelope.device_id
         if envelope.operator.lower() != "online" or not device_id:
@@ -227,8 +295,16 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the topic prefix of a device (its ID is its identity and stays)."""
+        """Change the topic prefix of a device (its ID is its identity and stays).
+
+        A tablet has nothing to change; its dialog shows the address it must post to.
+        """
         entry = self._get_reconfigure_entry()
+        if entry.data[CONF_PROTOCOL] == ProtocolKey.TEMPERATURE_HTTP:
+            return self.async_abort(
+                reason="tablet_address",
+                description_placeholders=tablet_address(self.hass, entry.data[CONF_WEBHOOK_ID]),
+            )
         errors: dict[str, str] = {}
         if user_input is not None:
             prefix = _clean_prefix(user_input[CONF_TOPIC_PREFIX])
@@ -259,6 +335,8 @@ class FaceAccessOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options."""
+        if self.config_entry.data[CONF_PROTOCOL] == ProtocolKey.TEMPERATURE_HTTP:
+            return await self.async_step_tablet(user_input)
         if user_input is not None:
             return self.async_create_entry(data=user_input)
         variant = VARIANTS[self.config_entry.data[CONF_PROTOCOL]]
@@ -270,4 +348,31 @@ class FaceAccessOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current),
+        )
+
+    async def async_step_tablet(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Options of a tablet: heartbeat period, clock, and the address it must post from."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            source = (user_input.get(CONF_SOURCE_IP) or "").strip()
+            try:
+                if source:
+                    source = str(ipaddress.ip_address(source))
+            except ValueError:
+                errors[CONF_SOURCE_IP] = "invalid_ip"
+            else:
+                return self.async_create_entry(data={**user_input, CONF_SOURCE_IP: source})
+        current = {
+            CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+            CONF_SYNC_TIME: True,
+            **self.config_entry.options,
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="tablet",
+            data_schema=self.add_suggested_values_to_schema(TABLET_OPTIONS_SCHEMA, current),
+            errors=errors,
+            description_placeholders=tablet_address(
+                self.hass, self.config_entry.data[CONF_WEBHOOK_ID]
+            ),
         )

@@ -13,6 +13,7 @@ CONF_DEVICE_ID: Final = "device_id"
 CONF_TOPIC_PREFIX: Final = "topic_prefix"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_SYNC_TIME: Final = "sync_time"
+CONF_SOURCE_IP: Final = "source_ip"
 
 # A push device is offline after this many heartbeat intervals without a message
 # (face-terminal-mqtt v1.24 §15: "not receiving the heartbeat for several times").

@@ -23,8 +23,10 @@ from .protocols.model import (
     AccessRecord,
     AlarmKind,
     AnalyticsEvent,
+    CapturedPicture,
     Connectivity,
     CredentialEvent,
+    DeviceAlarm,
     DeviceInfo,
     DeviceMessage,
     FaceAccessError,
@@ -85,8 +87,14 @@ def record_attributes(record: AccessRecord) -> dict[str, Any]:
     }
 
 
-def events_of(message: AccessRecord | AnalyticsEvent | CredentialEvent) -> list[DeviceEvent]:
+type Eventful = AccessRecord | AnalyticsEvent | CredentialEvent | DeviceAlarm
+
+
+def events_of(message: Eventful) -> list[DeviceEvent]:
     """Map a record to the events it fires: one access event, plus alarms it carries."""
+    if isinstance(message, DeviceAlarm):
+        # About the device, not a person: none of the record attributes apply.
+        return [DeviceEvent("alarm", message.kind.value, {})]
     if isinstance(message, AnalyticsEvent):
         return [
             DeviceEvent(
@@ -136,8 +144,15 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         hass: HomeAssistant,
         entry: FaceAccessConfigEntry,
         heartbeat_interval: float,
+        *,
+        min_offline_after: float = 0.0,
     ) -> None:
-        """Initialize the coordinator; `attach` gives it its client."""
+        """Initialize the coordinator; `attach` gives it its client.
+
+        The device counts as offline after MISSED_HEARTBEATS heartbeat intervals (the
+        entry's option, else `heartbeat_interval` s) without a message, and never sooner
+        than `min_offline_after` s.
+        """
         super().__init__(
             hass,
             LOGGER,
@@ -148,9 +163,10 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         )
         self.client: DeviceClient | None = None
         self.data = DeviceState()
-        self._offline_after = (
+        self.offline_after = max(
             float(entry.options.get(CONF_HEARTBEAT_INTERVAL, heartbeat_interval))
-            * MISSED_HEARTBEATS
+            * MISSED_HEARTBEATS,
+            min_offline_after,
         )
         self._last_seen = 0.0
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -207,6 +223,11 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 self._show_picture(message.picture, message.historical)
         elif isinstance(message, CredentialEvent):
             self._fire(message)
+        elif isinstance(message, DeviceAlarm):
+            if self._is_new(message.key):
+                self._fire(message)
+        elif isinstance(message, CapturedPicture):
+            self._show_picture(message.picture, historical=False)
 
     def _is_new(self, key: str) -> bool:
         """Tell whether a record key is new, remembering it; re-sent copies repeat a key."""
@@ -258,7 +279,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 replace(self.data, capture=jpeg, capture_time=dt_util.utcnow())
             )
 
-    def _fire(self, message: AccessRecord | AnalyticsEvent | CredentialEvent) -> None:
+    def _fire(self, message: Eventful) -> None:
         """Hand each event of a message to the event entities."""
         for event in events_of(message):
             for listener in list(self._event_listeners):
@@ -269,7 +290,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     @callback
     def _check_alive(self, _now: datetime) -> None:
         """Declare the device offline when it has been silent too long."""
-        if self.data.online and time.monotonic() - self._last_seen > self._offline_after:
+        if self.data.online and time.monotonic() - self._last_seen > self.offline_after:
             self._set_online(False)
 
     def _set_online(self, online: bool) -> None:

@@ -135,6 +135,8 @@ async def _async_run(
 ) -> dict[str, Any]:
     """Run `action` on each device; report each result, and raise when every one failed.
 
+    A command that a device queued but has not confirmed yet is reported as `pending`.
+
     A single device's failure raises its translated error (with the device's reason); with
     several devices, failures are reported per device unless all of them failed.
     """
@@ -150,7 +152,8 @@ async def _async_run(
             errors.append(error)
             results[device_id] = {"status": "failed", "message": str(err)}
         else:
-            results[device_id] = {"status": done_status, "message": outcome.message}
+            status = "pending" if outcome.pending else done_status
+            results[device_id] = {"status": status, "message": outcome.message}
     if errors and len(errors) == len(entries):
         raise errors[0]
     return {"results": results}

@@ -56,6 +56,14 @@ from .model import (
     ProtocolKey,
     UnsupportedError,
 )
+from .wire import (
+    DecodeError,
+    integer as _int,
+    loads_tolerant,
+    number as _float,
+    text as _text,
+    utf8_len as _utf8_len,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,11 +83,6 @@ DELETE_BATCH_SIZE = 200
 
 _TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2})[:\-](\d{1,2})[:\-](\d{1,2})")
 _KEY_JUNK = re.compile(r"[^a-z0-9]")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-# Repairs for the invalid JSON of the vendor examples (camera_mqtt digest §8.1): `/* */`
-# comments, and a period typed for the comma after a value.
-_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
-_PERIOD_COMMA = re.compile(r'(["\d\]}])\s*\.(?=\s*["{\[])')
 # Spellings of the device-ID key (erratum E6; field notes §3.3.3), normalised and with `i`
 # folded into `l`, because OCR'd firmware docs and firmware alike mix up `I`, `l` and `i`.
 _DEVICE_ID_KEYS = frozenset(
@@ -211,10 +214,6 @@ def variant_from_name(name: str | None) -> MqttVariant | None:
 # --------------------------------------------------------------------------------------------
 
 
-class DecodeError(FaceAccessError):
-    """A payload is not a message of this protocol; the text never contains payload data."""
-
-
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """A decoded message: canonical-case operator, messageId, and `info` with normalised keys.
@@ -245,28 +244,6 @@ def _norm_key(key: str) -> str:
 def _normalise(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Return `obj` with normalised keys; on a repeated key the last one wins (E8)."""
     return {_norm_key(str(k)): v for k, v in obj.items()}
-
-
-def loads_tolerant(payload: str | bytes | bytearray) -> Any:
-    """Parse JSON, also accepting the invalid JSON of the field and of the vendor examples.
-
-    Repaired: trailing commas (field notes §5), `/* */` comments and a period typed for a
-    comma (camera_mqtt digest §8.1). Raises DecodeError for anything else.
-    """
-    text = payload if isinstance(payload, str) else bytes(payload).decode("utf-8", "replace")
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    except RecursionError as err:  # absurdly deep nesting: hostile, never from a device
-        raise DecodeError("JSON nested too deeply") from err
-    repaired = _PERIOD_COMMA.sub(r"\1,", _COMMENT.sub("", text))
-    try:
-        return json.loads(_TRAILING_COMMA.sub(r"\1", repaired))
-    except ValueError as err:
-        raise DecodeError("not JSON") from err
-    except RecursionError as err:
-        raise DecodeError("JSON nested too deeply") from err
 
 
 def decode_envelope(payload: str | bytes | bytearray) -> Envelope:
@@ -303,38 +280,6 @@ def id_matches(reported: str | None, device_id: str) -> bool:
     if reported == device_id or reported.startswith(f"{device_id}_"):
         return True
     return "@@@" in reported and device_id in reported.split("@@@")
-
-
-def _text(value: Any) -> str | None:
-    """Return a stripped string, or None for absent, blank or non-scalar values."""
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _int(value: Any) -> int | None:
-    """Return an int from an int or numeric string ("513", " 2 ", "2.0"), else None (E9)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    number = _float(value)
-    return None if number is None else int(number)
-
-
-def _float(value: Any) -> float | None:
-    """Return a float from a number or numeric string ("36.53", "96.800003"), else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -850,11 +795,6 @@ def person_from_list_entry(entry: Mapping[str, Any]) -> Person | None:
         valid_from=parse_time(f.get("cardvalidbegin")) if temporary else None,
         valid_until=parse_time(f.get("cardvalidend")) if temporary else None,
     )
-
-
-def _utf8_len(text: str) -> int:
-    """Return the length the device's C buffers see."""
-    return len(text.encode("utf-8"))
 
 
 def edit_person_info(enrollment: Enrollment, variant: MqttVariant | None = None) -> dict[str, Any]:

@@ -202,6 +202,25 @@ class AnalyticsEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceAlarm:
+    """An alarm about the device rather than a person (a door sensor).
+
+    `key` identifies the alarm across re-sends; `time` is device-local and naive.
+    """
+
+    kind: AlarmKind
+    key: str
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapturedPicture:
+    """A picture the device took on its own, of no one in particular (an interval capture)."""
+
+    picture: Picture
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceInfo:
     """What the device told about itself; None where it did not say."""
 
@@ -224,7 +243,15 @@ class Alive:
     """Any sign of life (a heartbeat) that carries nothing else."""
 
 
-type DeviceMessage = AccessRecord | AnalyticsEvent | CredentialEvent | Connectivity | Alive
+type DeviceMessage = (
+    AccessRecord
+    | AnalyticsEvent
+    | CredentialEvent
+    | DeviceAlarm
+    | CapturedPicture
+    | Connectivity
+    | Alive
+)
 type MessageCallback = Callable[[DeviceMessage], None]
 
 
@@ -270,6 +297,11 @@ class PhotoLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandResult:
-    """The device's confirmation of a people command; `message` is safe to show and log."""
+    """The outcome of a people command; `message` is safe to show and log.
+
+    `pending` is true when the command is queued for a device that confirms later (a device
+    that only takes commands in its heartbeat replies) and had not confirmed in time.
+    """
 
     message: str = ""
+    pending: bool = False
