@@ -447,6 +447,7 @@ _CONFIG = "config"  # a `type` 10 with settings (§9)
 _BATCH = "batch"  # a `type` 9 per chunk (§7)
 _TIME_SET = "time_set"  # nothing (§3.3)
 _KINDS = frozenset({_FACELIB, _QUERY, _CONTROL, _CONFIG, _BATCH, _TIME_SET})
+_INTERNAL = frozenset({_CONFIG, _TIME_SET})  # queued by the client itself, ahead of users'
 
 
 @dataclass(slots=True, kw_only=True)
@@ -610,7 +611,7 @@ class TemperatureHttpClient:
         it has not confirmed in time (the command stays queued for DOOR_COMMAND_TTL s).
         """
         seq = await self._submit(
-            _Entry(seq=0, kind=_CONTROL, expires=time.time() + DOOR_COMMAND_TTL)
+            _Entry(seq=0, kind=_CONTROL, expires=self._now().timestamp() + DOOR_COMMAND_TTL)
         )
         done, errcode = await self._wait(seq)
         if not done:
@@ -715,11 +716,11 @@ class TemperatureHttpClient:
             return self._refuse(403, "another cid")
         if upload.cid is None and upload.type is not None:
             return self._refuse(400, "no cid")
-        self._last_post = time.monotonic()
         try:
             reply = self._dispatch(upload, remote)
         except DecodeError as err:
             return self._refuse(400, str(err))
+        self._last_post = time.monotonic()
         await self._save()
         if reply is None:
             return HttpReply(200)
@@ -796,7 +797,7 @@ class TemperatureHttpClient:
         entry = self._next_entry()
         if entry is None:
             return self._hello()
-        entry.delivered = time.time()
+        entry.delivered = self._now().timestamp()
         entry.heartbeats = 0
         command = self._command_of(entry)
         if entry.kind == _TIME_SET:
@@ -816,7 +817,7 @@ class TemperatureHttpClient:
 
         Door commands past their time are dropped (a door must not open much later).
         """
-        now = time.time()
+        now = self._now().timestamp()
         for entry in [e for e in self._queue if e.expires is not None and e.expires < now]:
             _LOGGER.warning("A door command for tablet %s expired undelivered", self.cid)
             self._finish(entry, None)
@@ -894,7 +895,12 @@ class TemperatureHttpClient:
             return
         entry.seq = self._take_seq()
         position = next(
-            (i for i, e in enumerate(self._queue) if e.delivered is None), len(self._queue)
+            (
+                i
+                for i, e in enumerate(self._queue)
+                if e.delivered is None and e.kind not in _INTERNAL
+            ),
+            len(self._queue),
         )
         self._queue.insert(position, entry)
 
