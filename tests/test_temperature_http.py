@@ -34,6 +34,9 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access.const import DOMAIN
@@ -474,3 +477,17 @@ async def test_a_tablet_that_never_calls_gets_a_repair_issue(
     await tablet.heartbeat()
 
     assert registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_diagnostics_keep_the_webhook_secret(
+    hass: HomeAssistant, tablet: Tablet, hass_client: ClientSessionGenerator
+) -> None:
+    """The webhook ID is the tablet's only secret; diagnostics show the queue length only."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    await tablet.greet()
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert WEBHOOK_ID not in json.dumps(diagnostics)
+    assert diagnostics["queued_commands"] == 0
+    assert diagnostics["protocol"] == "temperature_http"

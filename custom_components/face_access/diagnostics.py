@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import record_attributes
 from .data import FaceAccessConfigEntry
+from .protocols.temperature_http import TemperatureHttpClient
 
 # Credentials, and everything that names or identifies a person.
 TO_REDACT = {
@@ -31,7 +32,7 @@ async def async_get_config_entry_diagnostics(
     data = entry.runtime_data
     state = data.coordinator.data
     last = state.last_record
-    return {
+    diagnostics: dict[str, Any] = {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "protocol": data.protocol.value,
         "capabilities": sorted(capability.value for capability in data.client.capabilities),
@@ -59,3 +60,7 @@ async def async_get_config_entry_diagnostics(
             "has_capture": state.capture is not None,
         },
     }
+    if isinstance(data.client, TemperatureHttpClient):
+        # How many commands wait for the tablet's heartbeats; never what they carry.
+        diagnostics["queued_commands"] = data.client.queued
+    return diagnostics
