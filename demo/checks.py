@@ -3,8 +3,9 @@
 Per device: it is online (its connectivity sensor), its activity reached Home Assistant (the
 ``access`` event entity fired and the ``last_capture`` picture is served), the enrolled
 roster comes back from ``face_access.list_people``, and pressing ``open_door`` reaches the
-simulated terminal (or, for a device without a door, that there is no such button). Then
-Home Assistant's log must hold no error from the integration.
+simulated terminal (or, for a device without a door, that there is no such button). A spare
+device (left for the user to add in the UI) must only run: connected to the broker and
+announcing itself. Then Home Assistant's log must hold no error from the integration.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import re
 import time
 from typing import Any
+
+from simulators.temperature_http import TemperatureTabletSimulator
 
 from .devices import DemoDevice, Simulator
 from .hass_api import HassClient
@@ -158,7 +161,14 @@ async def _check_open_door(client: HassClient, device: RunningDevice, deadline: 
 
     if await _wait_for(probe, deadline, 15.0) is None:
         raise AssertionError(f"pressed {entity_id}, the simulator received no Unlock")
-    return f"pressed {entity_id}; the simulator opened the door ({simulator.unlocks[-1]['via']})"
+    return f"pressed {entity_id}; the simulator opened the door ({door_via(simulator)})"
+
+
+def door_via(simulator: Simulator) -> str:
+    """Say how the last remote door opening reached the simulator."""
+    if isinstance(simulator, TemperatureTabletSimulator):
+        return "control in a heartbeat reply"
+    return str(simulator.unlocks[-1]["via"]) if simulator.unlocks else "unknown"
 
 
 _DEVICE_CHECKS: tuple[
@@ -170,6 +180,33 @@ _DEVICE_CHECKS: tuple[
     ("enrolled roster", _check_roster),
     ("open door", _check_open_door),
 )
+
+
+async def _check_spare_running(
+    client: HassClient, device: RunningDevice, deadline: _Deadline
+) -> str:
+    """Check that the spare device runs and announces itself, ready to be added in the UI."""
+    simulator = device.simulator
+    if isinstance(simulator, TemperatureTabletSimulator):
+        raise TypeError("a spare device is an MQTT device (it announces itself)")
+
+    async def probe() -> int | None:
+        count = simulator.online_count
+        return count if simulator.connected and count > 0 else None
+
+    if await _wait_for(probe, deadline, 15.0) is None:
+        state = "connected" if simulator.connected else "not connected"
+        raise AssertionError(f"the simulator is {state} and has not announced itself")
+    spec = device.spec
+    return (
+        f"connected, announcing Online on {spec.topic_prefix}/basic; left to add in the UI "
+        f"(device ID {spec.device_id}, topic prefix {spec.topic_prefix})"
+    )
+
+
+_SPARE_CHECKS: tuple[
+    tuple[str, Callable[[HassClient, RunningDevice, _Deadline], Awaitable[str]]], ...
+] = (("simulator running", _check_spare_running),)
 
 
 def _integration_errors(log: Path) -> list[str]:
@@ -197,13 +234,22 @@ def _integration_errors(log: Path) -> list[str]:
 
 
 async def run_checks(
-    client: HassClient, devices: list[RunningDevice], hass_log: Path, seconds: float
+    client: HassClient,
+    devices: list[RunningDevice],
+    spares: list[RunningDevice],
+    hass_log: Path,
+    seconds: float,
 ) -> list[CheckResult]:
-    """Run every check within ``seconds``; return the verdicts in order."""
+    """Run every check within ``seconds``; return the verdicts in order.
+
+    ``devices``: the devices the demo added; ``spares``: those left for the UI.
+    """
     deadline = _Deadline(seconds)
     results: list[CheckResult] = []
-    for device in devices:
-        for name, check in _DEVICE_CHECKS:
+    runs = [(device, _DEVICE_CHECKS) for device in devices]
+    runs += [(spare, _SPARE_CHECKS) for spare in spares]
+    for device, device_checks in runs:
+        for name, check in device_checks:
             try:
                 detail = await check(client, device, deadline)
             except Exception as err:  # noqa: BLE001 - every failure is a FAIL line, not a crash

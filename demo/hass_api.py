@@ -251,6 +251,16 @@ class HassClient:
         )
         return result
 
+    async def set_options(self, entry_id: str, data: JsonObject) -> JsonObject:
+        """Set a config entry's options through its options flow (*Configure*)."""
+        form: JsonObject = await self.request(
+            "POST", "/api/config/config_entries/options/flow", json={"handler": entry_id}
+        )
+        result: JsonObject = await self.request(
+            "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", json=data
+        )
+        return result
+
     async def call_service(
         self, domain: str, service: str, data: JsonObject, *, response: bool = False
     ) -> Any:

@@ -10,7 +10,9 @@ the broker.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+import json
 import logging
 import os
 from pathlib import Path
@@ -20,6 +22,9 @@ import sys
 import time
 
 import aiohttp
+
+from simulators.face_terminal_mqtt import FaceTerminalSimulator
+from simulators.temperature_http import TemperatureTabletSimulator
 
 from . import checks
 from .checks import RunningDevice
@@ -33,7 +38,7 @@ from .config import (
     DemoState,
     prepare_config_dir,
 )
-from .devices import DEVICES, DemoDevice
+from .devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
 from .hass_api import HassApiError, HassClient, JsonObject
 from .processes import ChildProcess, accepts_connections, free_port, port_is_free
 from .roster import ROSTER, write_photos
@@ -55,6 +60,8 @@ getattr(service, "_base_components", lambda: None)()
 """Imports the web UI needs: the frontend, and what the service descriptions import."""
 DOOR_WATCH_INTERVAL = 0.3
 """Seconds between two looks at a simulator's door openings."""
+SPARE_WATCH_INTERVAL = 0.5
+"""Seconds between two looks at whether a spare device has been added (its Online-Ack)."""
 SERVICE_ATTEMPTS = 4
 SERVICE_RETRY_DELAY = 2.0
 """Seconds between two attempts of a device service call that failed."""
@@ -90,6 +97,11 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def _clock_set(tablet: TemperatureTabletSimulator) -> Callable[[], bool]:
+    """Return whether Home Assistant's replies reached the tablet (its clock got set)."""
+    return lambda: tablet.time_zone is not None
+
+
 class Demo:
     """One run of the demo."""
 
@@ -101,6 +113,8 @@ class Demo:
         self.hass: ChildProcess | None = None
         self.mqtt_port = 0
         self.devices: list[RunningDevice] = []
+        self.spares: list[RunningDevice] = []
+        """``SPARE_DEVICES`` running; ``ha_device_id`` set if one was already added."""
         self._session: aiohttp.ClientSession | None = None
         self._activity: list[asyncio.Task[None]] = []
         self._started = time.monotonic()
@@ -127,7 +141,7 @@ class Demo:
             left = self.options.check_seconds - (time.monotonic() - self._started)
             self._step(f"checking (at most {left:.0f} s)")
             results = await checks.run_checks(
-                client, self.devices, self.paths.hass_log, max(left, 0.0)
+                client, self.devices, self.spares, self.paths.hass_log, max(left, 0.0)
             )
             say(checks.summary(results))
             return 0 if all(result.passed for result in results) else 1
@@ -148,6 +162,20 @@ class Demo:
                 f"  {client.base_url}/config/devices/device/{first.ha_device_id} is the "
                 f"{first.spec.label.lower()} (press Open door)."
             )
+        for spare in self.spares:
+            spec = spare.spec
+            if spare.ha_device_id:
+                lines.append(
+                    f"  {spec.title}, which you added, is at "
+                    f"{client.base_url}/config/devices/device/{spare.ha_device_id}"
+                )
+                continue
+            lines += [
+                f"  {spec.title} is running but not added: add it yourself with",
+                "    Settings → Devices & services → Add integration → Face Access →",
+                f'    "{menu_option_label(spec.protocol)}",',
+                f"    device ID {spec.device_id}, topic prefix {spec.topic_prefix}",
+            ]
         lines += [
             f"  Configuration: {self.paths.root} (kept; delete it to start over)",
             f"  Logs: {self.paths.hass_log}",
@@ -288,11 +316,17 @@ class Demo:
 
     async def _start_simulators(self) -> None:
         """Start every simulated device against the broker (threads in this process)."""
-        for spec in DEVICES:
-            simulator = spec.make_simulator(MQTT_HOST, self.mqtt_port)
-            self.devices.append(RunningDevice(spec, simulator))
-            await asyncio.to_thread(simulator.start, 30.0)
-        self._step("simulated devices online: " + ", ".join(spec.title for spec in DEVICES))
+        for specs, running in ((DEVICES, self.devices), (SPARE_DEVICES, self.spares)):
+            for spec in specs:
+                simulator = spec.make_simulator(MQTT_HOST, self.mqtt_port)
+                running.append(RunningDevice(spec, simulator))
+                # A webhook device starts once its entry exists (`_add_devices`).
+                if isinstance(simulator, FaceTerminalSimulator):
+                    await asyncio.to_thread(simulator.start, 30.0)
+        message = "simulated devices online: " + ", ".join(spec.title for spec in DEVICES)
+        if SPARE_DEVICES:
+            message += "; to add in the UI: " + ", ".join(spec.title for spec in SPARE_DEVICES)
+        self._step(message)
 
     async def _add_devices(self, client: HassClient) -> None:
         """Add each device not yet in Home Assistant through the config flow, as the UI does."""
@@ -301,15 +335,31 @@ class Demo:
             spec = device.spec
             if spec.device_id in known:
                 self._step(f"{spec.title} already added")
-                continue
-            result = await self._add_device(client, spec)
-            self._step(f"{spec.title} added through the config flow: {result['title']}")
+                webhook_path = self._stored_webhook_path(spec.device_id)
+            else:
+                result = await self._add_device(client, spec)
+                self._step(f"{spec.title} added through the config flow: {result['title']}")
+                webhook_path = (result.get("description_placeholders") or {}).get("path")
+                if spec.options:
+                    await client.set_options(result["result"]["entry_id"], dict(spec.options))
+                    self._step(f"{spec.title} options: {dict(spec.options)}")
+            simulator = device.simulator
+            if isinstance(simulator, TemperatureTabletSimulator):
+                if not webhook_path:
+                    raise DemoError(f"no webhook address for {spec.title}")
+                simulator.url = f"http://127.0.0.1:{self.options.http_port}{webhook_path}"
+                await asyncio.to_thread(simulator.start)
+                self._step(f"{spec.title} posting to {simulator.url}")
         known = await self._face_access_devices(client)
         for device in self.devices:
             ha_device = known.get(device.spec.device_id)
             if ha_device is None:
                 raise DemoError(f"{device.spec.title} is not in Home Assistant's device list")
             device.ha_device_id = ha_device["id"]
+        for spare in self.spares:
+            if (ha_device := known.get(spare.spec.device_id)) is not None:
+                spare.ha_device_id = ha_device["id"]
+                self._step(f"{spare.spec.title} already added (by you, in the UI)")
 
     @staticmethod
     async def _face_access_devices(client: HassClient) -> dict[str, JsonObject]:
@@ -321,18 +371,41 @@ class Demo:
                     found[identifier] = device
         return found
 
+    def _stored_webhook_path(self, device_id: str) -> str | None:
+        """Return the webhook path of an existing entry, from Home Assistant's storage.
+
+        The REST API does not show entry data; the demo owns this configuration directory.
+        """
+        try:
+            stored = json.loads(
+                (self.paths.root / ".storage" / "core.config_entries").read_text("utf-8")
+            )
+            entries = stored["data"]["entries"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        for entry in entries:
+            if entry.get("domain") == DOMAIN and entry.get("unique_id") == device_id:
+                webhook_id = entry.get("data", {}).get("webhook_id")
+                return f"/api/webhook/{webhook_id}" if webhook_id else None
+        return None
+
     @staticmethod
     async def _add_device(client: HassClient, spec: DemoDevice) -> JsonObject:
-        """Add integration → Face Access → the protocol → device ID and topic prefix."""
+        """Add integration → Face Access → the protocol → its form (ID and topic prefix).
+
+        A webhook device's form takes its ID only; the flow's last dialog names the address
+        the device must post to.
+        """
         flow = await client.start_flow(DOMAIN)
         if flow.get("type") != "menu" or spec.protocol not in flow.get("menu_options", []):
             raise DemoError(f"Face Access does not offer {spec.protocol}: {flow}")
         form = await client.flow_step(flow["flow_id"], {"next_step_id": spec.protocol})
         if form.get("type") != "form":
             raise DemoError(f"unexpected step after choosing {spec.protocol}: {form}")
-        result = await client.flow_step(
-            flow["flow_id"], {"device_id": spec.device_id, "topic_prefix": spec.topic_prefix}
-        )
+        form_data: JsonObject = {"device_id": spec.device_id}
+        if not spec.webhook:
+            form_data["topic_prefix"] = spec.topic_prefix
+        result = await client.flow_step(flow["flow_id"], form_data)
         if result.get("type") != "create_entry":
             raise DemoError(f"adding {spec.title} failed: {result.get('errors') or result}")
         return result
@@ -345,7 +418,14 @@ class Demo:
         """
         for device in self.devices:
             simulator = device.simulator
-            if not await asyncio.to_thread(simulator.wait_online_acked, ONLINE_ACK_TIMEOUT):
+            if isinstance(simulator, TemperatureTabletSimulator):
+                # Home Assistant's replies set the heartbeat period and then the clock.
+                answered = await asyncio.to_thread(
+                    simulator.wait_for, _clock_set(simulator), ONLINE_ACK_TIMEOUT
+                )
+                if not answered:
+                    _LOGGER.warning("%s: Home Assistant did not answer", device.spec.title)
+            elif not await asyncio.to_thread(simulator.wait_online_acked, ONLINE_ACK_TIMEOUT):
                 _LOGGER.warning("%s: Home Assistant did not answer Online", device.spec.title)
 
     async def _find_entities(self, client: HassClient) -> None:
@@ -422,10 +502,18 @@ class Demo:
     # -------------------------------------------------------------- activity
 
     def _start_activity(self) -> None:
-        """Per device, a task that makes it do things, and one that tells of door openings."""
-        for device in self.devices:
+        """Per device, a task that makes it do things, and one that tells of door openings.
+
+        A spare device's activity waits until it is added (Home Assistant answers its
+        ``Online``), so that it does not pile up records that nobody acknowledges.
+        """
+        running = [(device, False) for device in self.devices]
+        running += [(spare, True) for spare in self.spares]
+        for device, spare in running:
             self._activity.append(
-                asyncio.create_task(self._activity_loop(device), name=device.spec.title)
+                asyncio.create_task(
+                    self._activity_loop(device, wait_until_added=spare), name=device.spec.title
+                )
             )
             if device.spec.open_door:
                 self._activity.append(
@@ -440,15 +528,25 @@ class Demo:
         seen = device.simulator.unlock_count
         while True:
             await asyncio.sleep(DOOR_WATCH_INTERVAL)
-            unlocks = device.simulator.unlocks
-            for unlock in unlocks[seen:]:
+            count = device.simulator.unlock_count
+            for _ in range(count - seen):
                 say(
                     f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: door opened "
-                    f"remotely ({unlock['via']})"
+                    f"remotely ({checks.door_via(device.simulator)})"
                 )
-            seen = len(unlocks)
+            seen = count
 
-    async def _activity_loop(self, device: RunningDevice) -> None:
+    async def _activity_loop(self, device: RunningDevice, *, wait_until_added: bool) -> None:
+        if wait_until_added:
+            # The simulator's flag is a thread's; polling it keeps cancellation immediate.
+            simulator = device.simulator
+            assert isinstance(simulator, FaceTerminalSimulator)  # spares are MQTT devices
+            while not simulator.online_acked:  # noqa: ASYNC110
+                await asyncio.sleep(SPARE_WATCH_INTERVAL)
+            say(
+                f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: in Home Assistant now "
+                "(it answered the Online announcement); its events follow"
+            )
         rng = random.Random()
         action = device.spec.first_event
         while True:
@@ -471,7 +569,7 @@ class Demo:
             task.cancel()
         if self._activity:
             await asyncio.gather(*self._activity, return_exceptions=True)
-        for device in self.devices:
+        for device in [*self.devices, *self.spares]:
             try:
                 await asyncio.to_thread(device.simulator.stop)
             except Exception:

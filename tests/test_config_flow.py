@@ -242,6 +242,26 @@ async def test_discovery_creates_the_entry(
     assert len(mock_setup_entry.mock_calls) == 1
 
 
+@pytest.mark.usefixtures("mqtt_mock")
+async def test_adding_by_hand_a_device_that_is_being_discovered(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_probe: AsyncMock
+) -> None:
+    """A discovery waiting for confirmation does not stop the user adding the device by
+    hand; once it is added, the discovery is gone."""
+    await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=discovery(online())
+    )
+    result = await _start_terminal_step(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_ID: DEVICE_ID, CONF_TOPIC_PREFIX: PREFIX}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert hass.config_entries.flow.async_progress() == []
+
+
 async def test_discovery_of_an_unnamed_device_on_another_prefix(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:

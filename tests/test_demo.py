@@ -6,19 +6,25 @@ The whole demo runs in tests/test_demo_check.py.
 from __future__ import annotations
 
 from importlib import metadata
+import json
 from pathlib import Path
 import random
 import re
+from typing import cast
 import zoneinfo
 
 import pytest
 import yaml
 
 from custom_components.face_access.config_flow import IMPLEMENTED_PROTOCOLS
+from custom_components.face_access.protocols import temperature_http
+from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
+from custom_components.face_access.protocols.model import Capability
 from demo import checks, config, provision
-from demo.checks import CheckResult
-from demo.config import DemoPaths, DemoState
-from demo.devices import DEVICES, DemoDevice
+from demo.checks import CheckResult, RunningDevice
+from demo.config import INTEGRATION_SOURCE, DemoPaths, DemoState
+from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
+from demo.hass_api import HassClient
 from demo.roster import ROSTER, write_photos
 from simulators.face_terminal_mqtt import sniff_format
 
@@ -68,9 +74,53 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
 def test_every_implemented_protocol_has_a_demo_device() -> None:
     assert sorted(device.protocol for device in DEVICES) == sorted(IMPLEMENTED_PROTOCOLS)
     assert len({device.device_id for device in DEVICES}) == len(DEVICES)
+    capabilities = {
+        **{protocol: variant.capabilities for protocol, variant in VARIANTS.items()},
+        "temperature_http": temperature_http.CAPABILITIES,
+    }
     assert [device.open_door for device in DEVICES] == [
-        device.protocol == "face_terminal_mqtt" for device in DEVICES
+        Capability.OPEN_DOOR in capabilities[device.protocol] for device in DEVICES
     ]
+    assert [device.webhook for device in DEVICES] == [
+        device.protocol == "temperature_http" for device in DEVICES
+    ]
+
+
+def test_spare_devices_are_left_to_add_by_hand() -> None:
+    """The spare terminal waits to be added in the UI, by hand, with the roster on it."""
+    assert SPARE_DEVICES
+    ids = [device.device_id for device in (*DEVICES, *SPARE_DEVICES)]
+    assert len(set(ids)) == len(ids)
+    discovery_topics = json.loads(
+        (INTEGRATION_SOURCE / "manifest.json").read_text(encoding="utf-8")
+    )["mqtt"]
+    for spare in SPARE_DEVICES:
+        assert spare.protocol in IMPLEMENTED_PROTOCOLS
+        # Not discovered: a pending discovery would make the manual flow abort.
+        assert f"{spare.topic_prefix}/basic" not in discovery_topics
+        simulator = spare.make_simulator("127.0.0.1", 1)
+        assert simulator.device_id == spare.device_id
+        assert simulator.basic_topic == f"{spare.topic_prefix}/basic"
+        assert {person_id: person["name"] for person_id, person in simulator.persons.items()} == {
+            person.person_id: person.name for person in ROSTER
+        }
+
+
+def test_menu_option_label_is_what_the_ui_shows() -> None:
+    assert menu_option_label("face_terminal_mqtt").startswith("Face terminal over MQTT")
+    assert menu_option_label("no_such_protocol") == "no_such_protocol"
+
+
+async def test_check_spare_running_needs_a_connected_announcing_simulator() -> None:
+    spare = SPARE_DEVICES[0]
+    running = RunningDevice(spare, spare.make_simulator("127.0.0.1", 1))  # never started
+    client = cast("HassClient", None)  # a spare's check never asks Home Assistant
+    results = await checks.run_checks(client, [], [running], Path("/nonexistent"), 0.0)
+    assert [(result.subject, result.passed) for result in results] == [
+        (spare.title, False),
+        ("Home Assistant", True),
+    ]
+    assert "not connected" in results[0].detail
 
 
 def test_roster_photos_are_jpeg_files(tmp_path: Path) -> None:
@@ -80,7 +130,9 @@ def test_roster_photos_are_jpeg_files(tmp_path: Path) -> None:
         assert sniff_format(path.read_bytes()) == "jpeg"
 
 
-@pytest.mark.parametrize("device", DEVICES, ids=lambda device: device.protocol)
+@pytest.mark.parametrize(
+    "device", [*DEVICES, *SPARE_DEVICES], ids=lambda device: f"{device.protocol}-{device.device_id}"
+)
 def test_activity_describes_each_event(device: DemoDevice) -> None:
     """Each device's events run against its simulator (not connected: nothing is sent)."""
     simulator = device.make_simulator("127.0.0.1", 1)

@@ -1,13 +1,15 @@
-"""The demo in a real browser: log in, open the face terminal's page, open the door.
+"""The demo in a real browser: log in, add a device, open the door, see the last capture.
 
 Drives Debian's Chromium (`/usr/bin/chromium`) with Playwright against `scripts/demo` in a
-temporary configuration directory. Screenshots go to `artifacts/demo-browser/` (not
-tracked). `scripts/setup` provides both (requirements_test.txt, Debian's chromium).
+temporary configuration directory (fresh on every run, so the device added in the UI is
+never there yet). Screenshots go to `artifacts/demo-browser/` (not tracked).
+`scripts/setup` provides both (requirements_test.txt, Debian's chromium).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+import json
 import os
 from pathlib import Path
 import re
@@ -19,7 +21,16 @@ import time
 from playwright import sync_api
 import pytest
 
+from demo.devices import SPARE_DEVICES, DemoDevice, menu_option_label
+from demo.roster import ROSTER
+
 ROOT = Path(__file__).resolve().parent.parent
+STRINGS = json.loads(
+    (ROOT / "custom_components" / "face_access" / "translations" / "en.json").read_text(
+        encoding="utf-8"
+    )
+)["config"]
+"""The config flow's English texts: what the dialogs show."""
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "demo-browser"
 CHROMIUM_ARGS = [
@@ -42,6 +53,8 @@ LOADED_WIDTH = """(element) => new Promise((resolve) => {
 """In the page: the pixel width of an element's background image once loaded (0: broken)."""
 START_LIMIT = 240.0
 """Seconds for `scripts/demo` to be ready (provisioning included)."""
+CALL_WS = "(message) => document.querySelector('home-assistant').hass.callWS(message)"
+"""In the page: a websocket command on the UI's own connection to Home Assistant."""
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -114,26 +127,118 @@ def _until(condition: Callable[[], bool], limit: float) -> bool:
     return condition()
 
 
-def test_log_in_open_the_door_and_see_the_last_capture(demo: RunningDemo) -> None:
+def _sign_in(page: sync_api.Page, base: str) -> None:
+    """The sign-in page, with the documented demo credentials."""
+    page.goto(base + "/")
+    page.locator('input[name="username"]').fill("demo")
+    page.locator('input[name="password"]').fill("demo-demo")
+    page.screenshot(path=ARTIFACTS / "01-sign-in.png")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "auth_callback" not in url and "/auth/" not in url)
+    page.get_by_text("Settings").first.wait_for()
+    page.screenshot(path=ARTIFACTS / "02-overview.png")
+
+
+def _add_in_the_ui(page: sync_api.Page, base: str, demo: RunningDemo, spare: DemoDevice) -> str:
+    """Add `spare` as the console tells: Add integration → Face Access → its protocol.
+
+    Returns the new device's Home Assistant device ID.
+    """
+    option = menu_option_label(spare.protocol)
+    demo.wait_for(
+        re.escape(f'"{option}",')
+        + r"\s+"
+        + re.escape(f"device ID {spare.device_id}, topic prefix {spare.topic_prefix}"),
+        5,
+    )
+    # Settings → Devices & services.
+    page.locator('a[href="/config"]').click()  # the sidebar's Settings
+    page.get_by_text("Devices & services").first.click()
+    page.wait_for_url("**/config/integrations/dashboard")
+    page.get_by_role("heading", name="Face Access").wait_for()
+    page.screenshot(path=ARTIFACTS / "03-integrations.png")
+
+    # Add integration → search the brand → Face Access. The dialog by its element: its
+    # content is slotted into the element that has the dialog role, and role-scoped
+    # locators do not follow slots.
+    page.get_by_role("button", name="Add integration").click()
+    brands = page.locator("dialog-add-integration")
+    brands.get_by_role("textbox").fill("Face Access")
+    brand = brands.locator("ha-integration-list-item").get_by_text("Face Access", exact=True)
+    brand.wait_for()
+    page.screenshot(path=ARTIFACTS / "04-select-brand.png")
+    brand.click()
+
+    # The config flow's menu: how the device talks to Home Assistant.
+    page.get_by_text(STRINGS["step"]["user"]["title"]).first.wait_for()
+    page.get_by_text(option).wait_for()
+    page.screenshot(path=ARTIFACTS / "05-protocol-menu.png")
+    page.get_by_text(option).click()
+
+    # The form: device ID and topic prefix; Home Assistant asks the device over MQTT.
+    fields = STRINGS["step"][spare.protocol]["data"]
+    page.get_by_label(fields["device_id"]).fill(spare.device_id)
+    page.get_by_label(fields["topic_prefix"]).fill(spare.topic_prefix)
+    page.screenshot(path=ARTIFACTS / "06-device-form.png")
+    page.get_by_role("button", name="Submit").click()
+
+    # Success: the dialog offers a name and an area for the new device.
+    finish = page.get_by_role("button", name=re.compile("finish", re.IGNORECASE))
+    try:
+        finish.wait_for()
+    except sync_api.TimeoutError:
+        page.screenshot(path=ARTIFACTS / "07-device-created.png")
+        dialog = page.locator("dialog-data-entry-flow").all_inner_texts()
+        pytest.fail(f"adding {spare.title} did not succeed: {dialog}")
+    page.screenshot(path=ARTIFACTS / "07-device-created.png")
+    finish.click()
+    finish.wait_for(state="detached")
+
+    # Through Home Assistant's API: the entry is loaded and the device registered.
+    entries = page.evaluate(CALL_WS, {"type": "config_entries/get", "domain": "face_access"})
+    states = {entry["title"]: entry["state"] for entry in entries}
+    assert states.get(spare.title) == "loaded", states
+    registry = page.evaluate(CALL_WS, {"type": "config/device_registry/list"})
+    found = [
+        device["id"]
+        for device in registry
+        if ["face_access", spare.device_id] in device["identifiers"]
+    ]
+    assert len(found) == 1, f"{spare.title} is not in the device registry once: {found}"
+
+    # The integration's page lists it; the demo sees Home Assistant answer the device.
+    page.goto(base + "/config/integrations/integration/face_access")
+    page.get_by_text(spare.title).first.wait_for()
+    page.screenshot(path=ARTIFACTS / "08-integration-page.png")
+    demo.wait_for(re.escape(f"{spare.title}: in Home Assistant now"), 60)
+    return str(found[0])
+
+
+def test_sign_in_add_a_device_open_the_door_and_see_the_last_capture(
+    demo: RunningDemo,
+) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
     base = demo.wait_for(r"Home Assistant is ready at (http://127\.0\.0\.1:\d+)", START_LIMIT)[1]
     device_page = demo.wait_for(re.escape(base) + r"/config/devices/device/[0-9a-f]+", 5)[0]
+    spare = SPARE_DEVICES[0]
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(60_000)
+            _sign_in(page, base)
 
-            # The sign-in page, with the documented demo credentials.
-            page.goto(base + "/")
-            page.locator('input[name="username"]').fill("demo")
-            page.locator('input[name="password"]').fill("demo-demo")
-            page.screenshot(path=ARTIFACTS / "01-sign-in.png")
-            page.keyboard.press("Enter")
-            page.wait_for_url(lambda url: "auth_callback" not in url and "/auth/" not in url)
-            page.get_by_text("Settings").first.wait_for()
-            page.screenshot(path=ARTIFACTS / "02-overview.png")
+            # The device added in the UI: its page, live (its own events arrive).
+            added = _add_in_the_ui(page, base, demo, spare)
+            page.goto(f"{base}/config/devices/device/{added}")
+            page.get_by_text(spare.title).first.wait_for()
+            page.get_by_text("Open door").first.wait_for()
+            names = "|".join(re.escape(person.name) for person in ROSTER)
+            page.get_by_text(re.compile(names)).first.wait_for()
+            page.screenshot(path=ARTIFACTS / "09-added-device.png")
 
             # The face terminal's device page: its controls, sensors and events.
             page.goto(device_page)
@@ -149,7 +254,7 @@ def test_log_in_open_the_door_and_see_the_last_capture(demo: RunningDemo) -> Non
             badge.wait_for()
             width = badge.evaluate(LOADED_WIDTH)
             assert width > 0, "the last capture picture did not load"
-            page.screenshot(path=ARTIFACTS / "03-device-page.png")
+            page.screenshot(path=ARTIFACTS / "10-device-page.png")
 
             # Open door reaches the simulated terminal.
             before = demo.text().count("door opened remotely")
@@ -158,7 +263,7 @@ def test_log_in_open_the_door_and_see_the_last_capture(demo: RunningDemo) -> Non
             assert _until(lambda: demo.text().count("door opened remotely") > before, 20), (
                 "the simulator received no Unlock:\n" + demo.text()[-3000:]
             )
-            page.screenshot(path=ARTIFACTS / "04-door-opened.png")
+            page.screenshot(path=ARTIFACTS / "11-door-opened.png")
 
             # The last capture, large, in its dialog.
             page.get_by_text("Last capture").first.click()
@@ -170,6 +275,6 @@ def test_log_in_open_the_door_and_see_the_last_capture(demo: RunningDemo) -> Non
                 lambda: bool(large.evaluate("img => img.complete && img.naturalWidth > 0")), 30
             ), "the last capture did not load in its dialog"
             page.wait_for_timeout(1000)  # the dialog's opening animation, for the screenshot
-            page.screenshot(path=ARTIFACTS / "05-last-capture.png")
+            page.screenshot(path=ARTIFACTS / "12-last-capture.png")
         finally:
             browser.close()

@@ -197,7 +197,9 @@ class FaceAccessConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             device_id = user_input[CONF_DEVICE_ID].strip()
             prefix = _clean_prefix(user_input[CONF_TOPIC_PREFIX])
-            await self.async_set_unique_id(device_id)
+            # A device being discovered meanwhile must not stop the user adding it by hand;
+            # Home Assistant closes that discovery flow when this entry is created.
+            await self.async_set_unique_id(device_id, raise_on_progress=False)
             self._abort_if_unique_id_configured()
             errors = await self._async_check_mqtt(protocol, device_id, prefix)
             if not errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -133,24 +134,29 @@ async def _async_run(
     action: Callable[[FaceAccessConfigEntry], Awaitable[CommandResult]],
     done_status: str,
 ) -> dict[str, Any]:
-    """Run `action` on each device; report each result, and raise when every one failed.
+    """Run `action` on every device at once; report each result, raise when all failed.
 
-    A command that a device queued but has not confirmed yet is reported as `pending`.
+    The devices run concurrently: one that confirms only at its next heartbeat (a
+    temperature tablet) does not hold up the others. A command that a device queued but has
+    not confirmed yet is reported as `pending`.
 
     A single device's failure raises its translated error (with the device's reason); with
     several devices, failures are reported per device unless all of them failed.
     """
     results: dict[str, dict[str, str]] = {}
     errors: list[HomeAssistantError] = []
-    for device_id, entry in entries.items():
-        try:
-            outcome = await action(entry)
-        except FaceAccessError as err:
-            error = translate(err, entry.title)
+    outcomes = await asyncio.gather(
+        *(action(entry) for entry in entries.values()), return_exceptions=True
+    )
+    for (device_id, entry), outcome in zip(entries.items(), outcomes, strict=True):
+        if isinstance(outcome, FaceAccessError):
+            error = translate(outcome, entry.title)
             if isinstance(error, ServiceValidationError):
-                raise error from err
+                raise error from outcome
             errors.append(error)
-            results[device_id] = {"status": "failed", "message": str(err)}
+            results[device_id] = {"status": "failed", "message": str(outcome)}
+        elif isinstance(outcome, BaseException):
+            raise outcome
         else:
             status = "pending" if outcome.pending else done_status
             results[device_id] = {"status": status, "message": outcome.message}

@@ -1178,6 +1178,10 @@ class TemperatureTabletSimulator:
             "faces": [_b64(picture)],
             "result": result,
         }
+        if not self.running:
+            # Not connected: like a tablet that cannot reach its server, keep it for later.
+            self._keep_failed(body)
+            return 0
         return self._call(self._push_record(body))
 
     def push_stranger(self, **kwargs: Any) -> int:
@@ -1204,10 +1208,10 @@ class TemperatureTabletSimulator:
 
     def _keep_failed(self, body: dict[str, Any]) -> None:
         """§6 (L1153-L1157): keep up to 2,000 failed records, dropping the oldest."""
-        assert self._reupload_wake is not None
         with self._lock:
             self._failed.append(body)
-        self._reupload_wake.set()
+        if self._reupload_wake is not None:  # None before start: nothing to wake
+            self._reupload_wake.set()
 
     def resend_failed(self) -> int:
         """Re-send kept records, oldest first, with their original ``time`` (L1175-L1177).
@@ -1280,6 +1284,8 @@ class TemperatureTabletSimulator:
                 self._check_quiet_reply("the alarm", status, reply)
             return status
 
+        if not self.running:
+            return 0  # not connected: an alarm is not kept (§6 re-sends records only)
         return self._call(_send())
 
 
