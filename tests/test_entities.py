@@ -75,16 +75,16 @@ CONTRACT = [
 ]
 
 
-def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
+def entity_id(hass: HomeAssistant, platform: str, key: str, device_id: str = DEVICE_ID) -> str:
     """Return the entity id of the device's entity with contract key `key`."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{DEVICE_ID}_{key}")
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{device_id}_{key}")
     assert found is not None, f"no {platform} {key}"
     return found
 
 
-def state(hass: HomeAssistant, platform: str, key: str) -> State:
+def state(hass: HomeAssistant, platform: str, key: str, device_id: str = DEVICE_ID) -> State:
     """Return the state of the device's entity with contract key `key`."""
-    current = hass.states.get(entity_id(hass, platform, key))
+    current = hass.states.get(entity_id(hass, platform, key, device_id))
     assert current is not None
     return current
 

@@ -40,6 +40,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access.const import DOMAIN
+from tests import test_entities as entities
 from tests.common import make_image, make_photo, settle
 
 CID = "0012b516a202"
@@ -74,16 +75,12 @@ def tablet_entry(**options: Any) -> MockConfigEntry:
 
 def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
     """Return the entity id of the tablet's entity with contract key `key`."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{CID}_{key}")
-    assert found is not None, f"no {platform} {key}"
-    return found
+    return entities.entity_id(hass, platform, key, CID)
 
 
 def state(hass: HomeAssistant, platform: str, key: str) -> State:
     """Return the state of the tablet's entity with contract key `key`."""
-    current = hass.states.get(entity_id(hass, platform, key))
-    assert current is not None
-    return current
+    return entities.state(hass, platform, key, CID)
 
 
 def heartbeat(seq: int | None = None, uptime: int = BOOT) -> dict[str, Any]:

@@ -31,6 +31,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from simulators.waiting import wait_for
+
 from .images import (
     decode_base64_picture,
     make_bmp,
@@ -402,18 +404,7 @@ class FaceTerminalSimulator:
 
     # ------------------------------------------------------------ test helpers
 
-    @staticmethod
-    def wait_for(
-        predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02
-    ) -> bool:
-        """Poll ``predicate`` until it is true or ``timeout`` passes; return its last value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(interval)
+    wait_for = staticmethod(wait_for)
 
     def wait_online_acked(self, timeout: float = 10.0) -> bool:
         """Wait until the current ``Online`` has been answered with ``Online-Ack`` (§10.2)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 import contextlib
 import copy
 import io
@@ -40,6 +40,7 @@ import aiohttp
 from PIL import Image
 
 from simulators.face_terminal_mqtt.images import decode_base64_picture, make_jpeg, sniff_format
+from simulators.waiting import wait_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -364,18 +365,7 @@ class TemperatureTabletSimulator:
 
     # ------------------------------------------------------------ test helpers
 
-    @staticmethod
-    def wait_for(
-        predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02
-    ) -> bool:
-        """Poll ``predicate`` until it is true or ``timeout`` passes; return its last value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(interval)
+    wait_for = staticmethod(wait_for)
 
     def fail_next_facelib(self, count: int = 1) -> None:
         """Make the next ``count`` ``facelib_manage`` add/modify/delete commands fail."""

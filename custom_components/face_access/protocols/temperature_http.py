@@ -619,11 +619,10 @@ class TemperatureHttpClient:
                 f"not confirmed yet; the command waits up to {DOOR_COMMAND_TTL:.0f} s "
                 "for the next heartbeat"
             )
+        if errcode is None:
+            raise DeviceTimeoutError("the tablet took the command but reported no result")
         if errcode != 0:
-            raise DeviceRefusedError(
-                _CONTROL_ERRORS.get(errcode, "failed") if isinstance(errcode, int) else "failed",
-                None if errcode is None else str(errcode),
-            )
+            raise DeviceRefusedError(_CONTROL_ERRORS.get(errcode, "failed"), str(errcode))
 
     async def snapshot(self) -> Picture:
         """Refuse: the protocol has no on-demand picture (digest §4.9)."""

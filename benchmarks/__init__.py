@@ -1,0 +1,1 @@
+"""Benchmarks behind the performance statements of README.md (run with scripts/bench)."""
