@@ -19,8 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from types import TracebackType
-from typing import Self
+
+from simulators.lifecycle import StartStop
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class BrokerError(RuntimeError):
     """The broker process could not be started."""
 
 
-class Broker:
+class Broker(StartStop):
     """An amqtt broker on ``host:port`` in a child process.
 
     Anonymous clients are allowed and there is no websocket listener. amqtt 0.12 has no
@@ -148,20 +148,6 @@ class Broker:
             self._tmpdir.cleanup()
             self._tmpdir = None
             self._log_path = None
-
-    def __enter__(self) -> Self:
-        """Start the broker."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the broker."""
-        self.stop()
 
     def wait(self) -> int:
         """Block until the broker process exits; return its exit status."""

@@ -24,14 +24,13 @@ import logging
 import re
 import threading
 import time
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from simulators.waiting import wait_for
+from simulators.lifecycle import StartStop, wait_for
 
 from .images import (
     decode_base64_picture,
@@ -161,7 +160,7 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-class FaceTerminalSimulator:
+class FaceTerminalSimulator(StartStop):
     """One face terminal ("all-in-one machine") on an MQTT broker.
 
     Observable state for tests (each a thread-safe snapshot): ``received``, ``persons``,
@@ -387,20 +386,6 @@ class FaceTerminalSimulator:
         with self._lock:
             self._ready.clear()
             self._started = False
-
-    def __enter__(self) -> Self:
-        """Start the simulator (connect and go online)."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the simulator cleanly."""
-        self.stop()
 
     # ------------------------------------------------------------ test helpers
 

@@ -32,15 +32,14 @@ import json
 import logging
 import threading
 import time
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 import zlib
 
 import aiohttp
 from PIL import Image
 
 from simulators.face_terminal_mqtt.images import decode_base64_picture, make_jpeg, sniff_format
-from simulators.waiting import wait_for
+from simulators.lifecycle import StartStop, wait_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ def decode_picture(text: object) -> bytes:
     return data
 
 
-class TemperatureTabletSimulator:
+class TemperatureTabletSimulator(StartStop):
     """One body-temperature tablet POSTing to one URL (the integration's webhook).
 
     Observable state for tests (each a thread-safe snapshot): ``persons``,
@@ -293,20 +292,6 @@ class TemperatureTabletSimulator:
         """True between ``start()`` and ``stop()``."""
         with self._lock:
             return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> Self:
-        """Start the tablet."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the tablet."""
-        self.stop()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
