@@ -77,32 +77,31 @@ PICK_PROTOCOL_SCHEMA = vol.Schema(
         )
     }
 )
+
+
+def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
+    """Return a box for a number of seconds between `minimum` and `maximum`."""
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            unit_of_measurement="s",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
 OPTIONS_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_HEARTBEAT_INTERVAL): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=10,
-                max=600,
-                step=1,
-                unit_of_measurement="s",
-                mode=selector.NumberSelectorMode.BOX,
-            )
-        ),
+        vol.Required(CONF_HEARTBEAT_INTERVAL): _seconds(10, 600),
         vol.Required(CONF_SYNC_TIME): selector.BooleanSelector(),
     }
 )
-TABLET_OPTIONS_SCHEMA = vol.Schema(
+# The heartbeat period is what a tablet's every command waits for: seconds, not minutes.
+TABLET_OPTIONS_SCHEMA = OPTIONS_SCHEMA.extend(
     {
-        vol.Required(CONF_HEARTBEAT_INTERVAL): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=2,
-                max=60,
-                step=1,
-                unit_of_measurement="s",
-                mode=selector.NumberSelectorMode.BOX,
-            )
-        ),
-        vol.Required(CONF_SYNC_TIME): selector.BooleanSelector(),
+        vol.Required(CONF_HEARTBEAT_INTERVAL): _seconds(2, 60),
         vol.Optional(CONF_SOURCE_IP): _TEXT,
     }
 )
