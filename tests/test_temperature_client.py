@@ -535,3 +535,22 @@ async def test_what_the_tablet_cannot_do_is_refused_before_queueing(tablet: Tabl
     with pytest.raises(InvalidRequestError):
         await tablet.client.delete(["a,b"])
     assert tablet.client.queued == 0
+
+
+async def test_a_door_command_without_a_result_is_a_timeout(
+    make_client: Callable[..., TemperatureHttpClient], clock: Clock
+) -> None:
+    """Taken by the tablet, but no `type` 12 within a few heartbeats: the press says so."""
+    client = make_client(confirm_timeout=30.0)
+    await client.start()
+    tablet = Tablet(client, clock)
+    await tablet.greet()
+    door = asyncio.create_task(client.open_door())
+    await _until_queued(client, 1)
+    assert "control" in (await tablet.heartbeat() or {})
+
+    for _ in range(RESULT_HEARTBEATS + 1):
+        await tablet.heartbeat()
+
+    with pytest.raises(DeviceTimeoutError, match="no result"):
+        await door
