@@ -20,7 +20,6 @@ from homeassistant import loader
 from homeassistant.components.http import CONF_SERVER_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -33,7 +32,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.face_access.const import DOMAIN
 from custom_components.face_access.protocols.model import DeviceTimeoutError
 from simulators.temperature_http import TemperatureTabletSimulator
-from tests.common import make_photo
+from tests.common import ha_device_id, make_photo
 from tests.test_temperature_http import CID, URL, fired, state, tablet_entry
 
 QUEUE_KEY = "face_access.{entry_id}.queue"
@@ -49,9 +48,7 @@ async def until(predicate: Callable[[], bool]) -> None:
 
 
 def _device_id(hass: HomeAssistant) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, CID)})
-    assert device is not None
-    return device.id
+    return ha_device_id(hass, CID)
 
 
 async def _call(hass: HomeAssistant, service: str, **data: Any) -> Any:
@@ -240,6 +237,9 @@ async def test_bad_posts_over_the_wire(
     assert simulator.heartbeat_count >= before
 
 
+# Stopping the first Home Assistant in the middle of the test leaves one of its delayed
+# storage writes scheduled (Home Assistant 2026.10); the harness would fail on that timer.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_a_command_queued_before_a_restart_is_delivered_after_it(
     hass: HomeAssistant, hass_storage: dict[str, Any], socket_enabled: None, photo: str
 ) -> None:

@@ -27,7 +27,8 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant, State
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -41,7 +42,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access.const import DOMAIN
 from tests import test_entities as entities
-from tests.common import make_image, make_photo, settle
+from tests.common import find_device, make_image, make_photo, settle
 
 CID = "0012b516a202"
 WEBHOOK_ID = "tablet-webhook-0123456789"
@@ -278,7 +279,7 @@ async def test_entities_exist_and_wait_for_the_first_heartbeat(
     assert hello is not None
     assert hello["time_interval"] == 5
     assert state(hass, "binary_sensor", "online").state == STATE_ON
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, CID)})
+    device = find_device(hass, CID)
     assert device is not None
     assert device.sw_version == "1.0.1.1"
     assert device.configuration_url == "http://127.0.0.1"
@@ -383,12 +384,12 @@ async def test_other_methods_are_not_allowed(hass: HomeAssistant, tablet: Tablet
 async def test_enrolment_is_pending_until_the_tablet_confirms(
     hass: HomeAssistant, tablet: Tablet, tmp_path: Path
 ) -> None:
-    """Offline: `pending` at once. The next heartbeat takes the command and the one after
-    confirms it; list_people then waits for the `type` 4 answer."""
+    """Offline: `pending` at once. The next heartbeat takes the command (with the photo as
+    JPEG base64 and the card), and the one after confirms it."""
     photo = tmp_path / "ada.jpg"
     photo.write_bytes(make_photo())
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, CID)})
+    device = find_device(hass, CID)
     assert device is not None
 
     response = await hass.services.async_call(
@@ -477,11 +478,19 @@ async def test_a_tablet_that_never_calls_gets_a_repair_issue(
 
 
 async def test_diagnostics_keep_the_webhook_secret(
-    hass: HomeAssistant, tablet: Tablet, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    socket_enabled: None,
 ) -> None:
     """The webhook ID is the tablet's only secret; diagnostics show the queue length only."""
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
-    await tablet.greet()
+    entry = tablet_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    # Before the first client starts Home Assistant's HTTP application, which then takes no
+    # more views (Home Assistant 2026.10).
+    assert await async_setup_component(hass, "diagnostics", {})
+    await Tablet(hass, await hass_client_no_auth()).greet()
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
