@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 import time
 from types import TracebackType
@@ -19,16 +20,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: flo
         time.sleep(interval)
 
 
-class StartStop:
+class StartStop(ABC):
     """Something started by ``start()`` and stopped by ``stop()``, usable in ``with``."""
 
+    @abstractmethod
     def start(self) -> None:
-        """Start; subclasses do the work."""
-        raise NotImplementedError
+        """Start (connect, launch the process...)."""
 
+    @abstractmethod
     def stop(self) -> None:
-        """Stop; subclasses do the work."""
-        raise NotImplementedError
+        """Stop and release everything that ``start`` took."""
 
     def __enter__(self) -> Self:
         """Start, for the ``with`` block."""
