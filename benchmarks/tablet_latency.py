@@ -22,9 +22,10 @@ from typing import Any
 
 from aiohttp import web
 
+from custom_components.face_access.protocols.http import HttpRequest
 from custom_components.face_access.protocols.model import Enrollment
 from custom_components.face_access.protocols.temperature_http import TemperatureHttpClient
-from simulators.face_terminal_mqtt.images import make_jpeg
+from simulators.images import make_jpeg
 from simulators.temperature_http import TemperatureTabletSimulator
 
 CID = "0012b516a202"
@@ -54,7 +55,6 @@ async def _measure(period: int, rounds: int) -> dict[str, list[float]]:
     """Return the door and enrolment latencies (s) with heartbeats every `period` s."""
     client = TemperatureHttpClient(
         CID,
-        lambda _message: None,
         _MemoryStore(),
         now=lambda: datetime.now().astimezone(),
         heartbeat_interval=period,
@@ -63,7 +63,9 @@ async def _measure(period: int, rounds: int) -> dict[str, list[float]]:
     await client.start()
 
     async def _handle(request: web.Request) -> web.Response:
-        reply = await client.handle_request(await request.read(), request.remote)
+        reply = await client.handle_request(
+            HttpRequest(body=await request.read(), remote=request.remote)
+        )
         return web.Response(status=reply.status, body=reply.body)
 
     app = web.Application()

@@ -212,7 +212,7 @@ async def test_an_answer_with_the_wrong_operator_is_matched_by_message_id(
 
     info = await camera.client.query_info()
 
-    assert info == DeviceInfo(firmware="2.1.0.3.4.26-0.101.8 Beta9", model=CAMERA.model)
+    assert info == DeviceInfo(firmware="2.1.0.3.4.26-0.101.8 Beta9", model=CAMERA.profile.model)
 
 
 async def test_our_own_echoed_command_is_never_its_answer(camera: Harness) -> None:
@@ -293,7 +293,7 @@ async def test_scene_snapshot_asks_for_jpeg_as_a_number(camera: Harness) -> None
 
 def test_capabilities_leave_out_door_temperature_and_credentials() -> None:
     """Digest §9.2: what the camera cannot do must not exist."""
-    names = {capability.value for capability in CAMERA.capabilities}
+    names = {capability.value for capability in CAMERA.profile.capabilities}
     assert {"open_door", "body_temperature", "credential_events", "enroll_card_number"}.isdisjoint(
         names
     )

@@ -38,7 +38,7 @@ from tests.common import (
     wait_for_mqtt,
 )
 
-PROBE = "custom_components.face_access.config_flow.async_probe_mqtt_device"
+PROBE = "custom_components.face_access.registry_hfsecurity_mqtt.async_probe_mqtt_device"
 
 
 @pytest.fixture

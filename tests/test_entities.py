@@ -578,7 +578,7 @@ async def test_button_when_the_device_is_silent(
     """A device that does not answer makes the press fail with `device_timeout`."""
     terminal = FakeTerminal(hass, mqtt_mock)
     with patch(
-        "custom_components.face_access.HFSecurityMqttClient",
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
         partial(HFSecurityMqttClient, command_timeout=0.2),
     ):
         await setup_entry(hass)

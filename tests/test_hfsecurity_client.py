@@ -21,8 +21,11 @@ import pytest
 
 from custom_components.face_access.protocols import hfsecurity_mqtt
 from custom_components.face_access.protocols.hfsecurity_mqtt import (
+    CAMERA,
     FACE_TERMINAL,
+    MISSED_HEARTBEATS,
     HFSecurityMqttClient,
+    client as mqtt_client,
     probe,
 )
 from custom_components.face_access.protocols.model import (
@@ -184,9 +187,8 @@ class Harness:
         self.messages: list[DeviceMessage] = []
         client_options.setdefault("now", lambda: NOW)
         client_options.setdefault("command_timeout", 1.0)
-        self.client = HFSecurityMqttClient(
-            self.transport, DEVICE_ID, self.messages.append, **client_options
-        )
+        self.client = HFSecurityMqttClient(self.transport, DEVICE_ID, **client_options)
+        self.client.subscribe(self.messages.append)
 
     def records(self) -> list[AccessRecord]:
         return [m for m in self.messages if isinstance(m, AccessRecord)]
@@ -279,10 +281,71 @@ async def test_custom_prefix() -> None:
 
 
 async def test_client_describes_the_variant(harness: Harness) -> None:
-    assert harness.client.manufacturer == "HFSecurity"
-    assert harness.client.model == FACE_TERMINAL.model
-    assert harness.client.capabilities == FACE_TERMINAL.capabilities
-    assert harness.client.photo_limits == FACE_TERMINAL.photo_limits
+    assert harness.client.profile.manufacturer == "HFSecurity"
+    assert harness.client.profile.model == FACE_TERMINAL.profile.model
+    assert harness.client.profile.capabilities == FACE_TERMINAL.profile.capabilities
+    assert harness.client.profile.photo_limits == FACE_TERMINAL.profile.photo_limits
+
+
+def test_offline_after_counts_missed_heartbeats() -> None:
+    """§15: offline after several missed heartbeats; the period is the variant's unless
+    the device was configured with another one."""
+    transport = FakeTransport()
+    terminal = HFSecurityMqttClient(transport, DEVICE_ID)
+    camera = HFSecurityMqttClient(transport, DEVICE_ID, variant=CAMERA)
+    custom = HFSecurityMqttClient(transport, DEVICE_ID, variant=CAMERA, heartbeat_interval=10)
+
+    assert MISSED_HEARTBEATS == 2.5
+    assert terminal.offline_after == 30.0 * MISSED_HEARTBEATS
+    assert camera.offline_after == 60.0 * MISSED_HEARTBEATS
+    assert custom.offline_after == 25.0
+    assert terminal.poll_interval is None  # heartbeats tell; nothing to poll
+
+
+async def test_diagnostics_are_counts_and_flags(harness: Harness) -> None:
+    assert harness.client.diagnostics() == {
+        "variant": "face_terminal_mqtt",
+        "pending_commands": 0,
+        "clock_set": False,
+    }
+    task = asyncio.create_task(harness.client.delete_all())  # nobody answers
+    await settle()
+    assert harness.client.diagnostics()["pending_commands"] == 1
+    AutoResponder(harness.transport)
+    harness.transport.deliver(BASIC_TOPIC, online())
+    await settle()
+
+    diagnostics = harness.client.diagnostics()
+    assert diagnostics["clock_set"] is True
+    assert DEVICE_ID not in str(diagnostics)
+    await harness.client.stop()
+    with pytest.raises(DeviceTimeoutError):
+        await task
+
+
+async def test_every_subscriber_gets_each_message_until_it_unsubscribes(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A subscriber that fails keeps neither the others nor the ack from their due."""
+    later: list[DeviceMessage] = []
+
+    def broken(_message: DeviceMessage) -> None:
+        raise RuntimeError("owner failed")
+
+    unsubscribe_broken = harness.client.subscribe(broken)
+    unsubscribe = harness.client.subscribe(later.append)
+    harness.transport.deliver(REC_TOPIC, rec_push("381"))
+    await settle()
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    unsubscribe_broken()
+    harness.transport.deliver(REC_TOPIC, rec_push("382"))
+    await settle()
+
+    assert [r.record_id for r in harness.records()] == ["381", "382"]
+    assert [m.record_id for m in later if isinstance(m, AccessRecord)] == ["381"]
+    assert len(harness.transport.sent("PushAck")) == 2
+    assert len(warnings(caplog)) == 1  # the failing subscriber, once
 
 
 async def test_online_is_acked_then_clock_is_set(harness: Harness) -> None:
@@ -480,7 +543,8 @@ async def test_record_is_acked_even_if_the_owner_fails(
     def broken(_message: DeviceMessage) -> None:
         raise RuntimeError("owner failed")
 
-    client = HFSecurityMqttClient(transport, DEVICE_ID, broken, now=lambda: NOW)
+    client = HFSecurityMqttClient(transport, DEVICE_ID, now=lambda: NOW)
+    client.subscribe(broken)
     await client.start()
     transport.deliver(REC_TOPIC, rec_push("381"))  # must not raise into the transport
     await settle()
@@ -643,7 +707,9 @@ async def test_query_info_sets_the_clock_once(harness: Harness) -> None:
         {"Versions": {"name": "v12.5.6L3M1-1.0.6.9 Beta", "buildtime": "x", "result": "ok"}},
     )
     info = await harness.client.query_info()
-    assert info == DeviceInfo(firmware="v12.5.6L3M1-1.0.6.9 Beta", model=FACE_TERMINAL.model)
+    assert info == DeviceInfo(
+        firmware="v12.5.6L3M1-1.0.6.9 Beta", model=FACE_TERMINAL.profile.model
+    )
     await settle()  # the clock is set in the background, never delaying the answer
     versions, set_time = harness.transport.published
     assert versions.topic == COMMAND_TOPIC
@@ -792,8 +858,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     class FakeTime:
         monotonic = staticmethod(fake.monotonic)
 
-    monkeypatch.setattr(hfsecurity_mqtt, "time", FakeTime)
-    monkeypatch.setattr(hfsecurity_mqtt, "asyncio", _AsyncioWithFakeSleep(fake))
+    monkeypatch.setattr(mqtt_client, "time", FakeTime)
+    monkeypatch.setattr(mqtt_client, "asyncio", _AsyncioWithFakeSleep(fake))
     return fake
 
 
@@ -1185,7 +1251,7 @@ async def test_stop_cancels_background_sends() -> None:
             await asyncio.Event().wait()  # the broker never confirms
 
     transport = StuckTransport()
-    client = HFSecurityMqttClient(transport, DEVICE_ID, lambda _m: None, now=lambda: NOW)
+    client = HFSecurityMqttClient(transport, DEVICE_ID, now=lambda: NOW)
     await client.start()
     transport.deliver(REC_TOPIC, rec_push("381"))
     await settle()

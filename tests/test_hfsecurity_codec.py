@@ -1,4 +1,4 @@
-"""Tests of the HFSecurity MQTT codec (protocols/hfsecurity_mqtt.py, pure functions).
+"""Tests of the HFSecurity MQTT codec (protocols/hfsecurity_mqtt/codec.py, pure functions).
 
 The examples are the ones the digest `face_terminal_mqtt.md` rebuilt from the vendor document
 face-terminal-mqtt-v1.24 (digest §4), the device captures of field notes §3.2, and the errata

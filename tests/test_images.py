@@ -259,7 +259,9 @@ def test_normalize_photo_scales_a_large_photo_to_max_side() -> None:
 
 
 def test_normalize_photo_keeps_a_small_photo_size() -> None:
-    result = opened(normalize_photo(encode(noise((300, 400)), "PNG"), FACE_TERMINAL.photo_limits))
+    result = opened(
+        normalize_photo(encode(noise((300, 400)), "PNG"), FACE_TERMINAL.profile.photo_limits)
+    )
     assert result.format == "JPEG"
     assert result.size == (300, 400)
 
@@ -276,7 +278,7 @@ def test_normalize_photo_fits_max_bytes() -> None:
 
 @pytest.mark.parametrize("fmt", ["BMP", "PNG", "JPEG"])
 def test_normalize_photo_accepts_every_input_format(fmt: str) -> None:
-    result = normalize_photo(encode(noise((200, 200)), fmt), FACE_TERMINAL.photo_limits)
+    result = normalize_photo(encode(noise((200, 200)), fmt), FACE_TERMINAL.profile.photo_limits)
     assert sniff_format(result) == "jpeg"
     assert 1000 <= len(result) <= 700_000
 
@@ -289,9 +291,9 @@ def test_normalize_photo_raises_when_it_cannot_fit() -> None:
 def test_normalize_photo_raises_when_below_the_devices_minimum() -> None:
     """The terminal refuses pictures under 1000 bytes (error 468)."""
     with pytest.raises(InvalidPhotoError, match="too small"):
-        normalize_photo(encode(solid((16, 16)), "PNG"), FACE_TERMINAL.photo_limits)
+        normalize_photo(encode(solid((16, 16)), "PNG"), FACE_TERMINAL.profile.photo_limits)
 
 
 def test_normalize_photo_raises_on_garbage() -> None:
     with pytest.raises(InvalidPhotoError):
-        normalize_photo(b"\xff\xd8 not really a jpeg", FACE_TERMINAL.photo_limits)
+        normalize_photo(b"\xff\xd8 not really a jpeg", FACE_TERMINAL.profile.photo_limits)

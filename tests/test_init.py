@@ -229,7 +229,7 @@ async def test_a_device_that_never_answers_stays_offline(
     """When the device does not describe itself, it stays offline, quietly, until it speaks."""
     FakeTerminal(hass, mqtt_mock).silence("Versions")
     with patch(
-        "custom_components.face_access.HFSecurityMqttClient",
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
         partial(HFSecurityMqttClient, command_timeout=0.05),
     ):
         entry = await setup_entry(hass)

@@ -617,7 +617,7 @@ async def test_list_people_when_the_device_is_silent(
     """A device that does not answer the list query is reported as not answering."""
     FakeTerminal(hass, mqtt_mock).silence("SearchPersonList")
     with patch(
-        "custom_components.face_access.HFSecurityMqttClient",
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
         partial(HFSecurityMqttClient, command_timeout=0.2),
     ):
         await setup_entry(hass)
@@ -720,7 +720,10 @@ async def test_services_a_device_cannot_serve(
     (entry,) = hass.config_entries.async_entries(DOMAIN)
     client = entry.runtime_data.client
     assert isinstance(client, HFSecurityMqttClient)
-    client.variant = replace(client.variant, capabilities=client.capabilities - {missing})
+    profile = client.profile
+    client.variant = replace(
+        client.variant, profile=replace(profile, capabilities=profile.capabilities - {missing})
+    )
     mqtt_mock.async_publish.reset_mock()
 
     with pytest.raises(ServiceValidationError) as err:

@@ -16,9 +16,13 @@ from typing import Any
 
 import pytest
 
+from custom_components.face_access.protocols import temperature_http
+from custom_components.face_access.protocols.client import InboundHttp
+from custom_components.face_access.protocols.http import HttpReply, HttpRequest
 from custom_components.face_access.protocols.model import (
     AccessRecord,
     Alive,
+    Capability,
     Connectivity,
     DeviceAlarm,
     DeviceMessage,
@@ -30,9 +34,9 @@ from custom_components.face_access.protocols.model import (
 )
 from custom_components.face_access.protocols.temperature_http import (
     DOOR_COMMAND_TTL,
+    PROFILE,
     RESULT_HEARTBEATS,
     SEQ_LIMIT,
-    HttpReply,
     TemperatureHttpClient,
 )
 
@@ -76,7 +80,7 @@ class Tablet:
 
     async def post(self, body: dict[str, Any] | str, remote: str = "192.0.2.7") -> HttpReply:
         raw = body if isinstance(body, str) else json.dumps(body)
-        return await self.client.handle_request(raw.encode(), remote)
+        return await self.client.handle_request(HttpRequest(body=raw.encode(), remote=remote))
 
     async def heartbeat(self, seq: int | None = None) -> dict[str, Any] | None:
         """Send a heartbeat (seq = send time unless given); return the command, if any."""
@@ -132,7 +136,9 @@ def make_client(
 ) -> Callable[..., TemperatureHttpClient]:
     def _make(**kwargs: Any) -> TemperatureHttpClient:
         options: dict[str, Any] = {"confirm_timeout": 0.5, **kwargs}
-        return TemperatureHttpClient(CID, messages.append, store, now=clock, **options)
+        client = TemperatureHttpClient(CID, store, now=clock, **options)
+        client.subscribe(messages.append)
+        return client
 
     return _make
 
@@ -155,6 +161,48 @@ async def _until_queued(client: TemperatureHttpClient, count: int) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError(f"{client.queued} commands queued, expected {count}")
+
+
+async def test_the_client_describes_the_tablet(
+    make_client: Callable[..., TemperatureHttpClient],
+) -> None:
+    """Known before any POST: what it is, when it is offline, and that nothing is polled."""
+    client = make_client(heartbeat_interval=20)
+
+    assert client.profile is PROFILE
+    assert Capability.OPEN_DOOR in client.profile.capabilities
+    assert Capability.SCENE_SNAPSHOT not in client.profile.capabilities  # digest §9
+    assert client.offline_after == 60  # three heartbeat periods
+    assert make_client().offline_after == 30  # but never less than 30 s
+    assert make_client(offline_after=12.5).offline_after == 12.5
+    assert client.poll_interval is None
+    assert isinstance(client, InboundHttp)
+    assert not client.connected_once
+
+
+async def test_diagnostics_count_the_queued_commands(tablet: Tablet) -> None:
+    assert tablet.client.diagnostics() == {"queued_commands": 0}
+
+    await tablet.client.enroll(_enrollment())  # pending at once: no heartbeat yet
+
+    assert tablet.client.diagnostics() == {"queued_commands": 1}
+
+
+async def test_a_record_is_taken_even_if_a_subscriber_fails(
+    tablet: Tablet, messages: list[DeviceMessage], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tablet gets its 200 (else it re-sends), the other subscribers their record."""
+
+    def broken(_message: DeviceMessage) -> None:
+        raise RuntimeError("owner failed")
+
+    tablet.client.subscribe(broken)
+    reply = await tablet.post({"cid": CID, "type": 1, "time": BOOT, "result": {"person_type": 0}})
+
+    assert reply == HttpReply(200)
+    assert [type(m) for m in messages] == [AccessRecord]
+    logged = [r for r in caplog.records if r.name == temperature_http.__name__]
+    assert len(logged) == 1
 
 
 async def test_first_heartbeat_sets_the_period_and_reads_the_threshold(tablet: Tablet) -> None:

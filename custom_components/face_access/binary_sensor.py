@@ -11,23 +11,19 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DeviceState
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .protocols.model import Capability
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FaceAccessBinarySensorDescription(BinarySensorEntityDescription):
+class FaceAccessBinarySensorDescription(FaceAccessEntityDescription, BinarySensorEntityDescription):
     """A binary sensor, how to read it, and what the device needs to have it."""
 
     value_fn: Callable[[DeviceState], bool | None]
-    capability: Capability | None = None
     always_available: bool = False
 
 
@@ -35,7 +31,7 @@ BINARY_SENSORS: tuple[FaceAccessBinarySensorDescription, ...] = (
     FaceAccessBinarySensorDescription(
         key="mask",
         translation_key="mask",
-        capability=Capability.MASK,
+        requires=frozenset({Capability.MASK}),
         value_fn=lambda s: s.last_record.mask if s.last_record else None,
     ),
     FaceAccessBinarySensorDescription(
@@ -46,20 +42,6 @@ BINARY_SENSORS: tuple[FaceAccessBinarySensorDescription, ...] = (
         value_fn=lambda s: s.online,
     ),
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the binary sensors the device's protocol can feed."""
-    data = entry.runtime_data
-    async_add_entities(
-        FaceAccessBinarySensor(data.coordinator, description)
-        for description in BINARY_SENSORS
-        if description.capability is None or description.capability in data.client.capabilities
-    )
 
 
 class FaceAccessBinarySensor(FaceAccessEntity, BinarySensorEntity):
@@ -76,3 +58,6 @@ class FaceAccessBinarySensor(FaceAccessEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Return the state; None when the last record said nothing."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+async_setup_entry = platform_setup(FaceAccessBinarySensor, BINARY_SENSORS)

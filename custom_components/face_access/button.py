@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from dataclasses import dataclass
 
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .errors import translated_errors
 from .protocols.model import Capability
 
 # Devices take one command at a time; a second press waits for the first.
 PARALLEL_UPDATES = 1
 
-OPEN_DOOR = ButtonEntityDescription(key="open_door", translation_key="open_door")
+
+@dataclass(frozen=True, kw_only=True)
+class FaceAccessButtonDescription(FaceAccessEntityDescription, ButtonEntityDescription):
+    """A button and what the device needs to have it."""
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the open-door button where the protocol can open the door."""
-    if Capability.OPEN_DOOR in entry.runtime_data.client.capabilities:
-        async_add_entities([FaceAccessOpenDoorButton(entry.runtime_data.coordinator, OPEN_DOOR)])
+OPEN_DOOR = FaceAccessButtonDescription(
+    key="open_door", translation_key="open_door", requires=frozenset({Capability.OPEN_DOOR})
+)
 
 
 class FaceAccessOpenDoorButton(FaceAccessEntity, ButtonEntity):
@@ -33,4 +30,7 @@ class FaceAccessOpenDoorButton(FaceAccessEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Open the door; a refusal or silence raises a translated error."""
         with translated_errors(self.coordinator.config_entry.title):
-            await self.coordinator.device_client.open_door()
+            await self.coordinator.client.open_door()
+
+
+async_setup_entry = platform_setup(FaceAccessOpenDoorButton, [OPEN_DOOR])

@@ -5,45 +5,37 @@ from __future__ import annotations
 import asyncio
 
 from homeassistant.components.camera import Camera
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import LOGGER
 from .coordinator import FaceAccessCoordinator
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .protocols import images
 from .protocols.model import Capability, FaceAccessError
 
 PARALLEL_UPDATES = 1
 
-SNAPSHOT = EntityDescription(key="snapshot", translation_key="snapshot")
+# A still on demand, or else the last record's picture.
+SNAPSHOT = FaceAccessEntityDescription(
+    key="snapshot",
+    translation_key="snapshot",
+    requires_any=frozenset({Capability.SCENE_SNAPSHOT, Capability.RECORD_PICTURE}),
+)
 # Home Assistant gives a camera 10 s for a still (CAMERA_IMAGE_TIMEOUT), less than a device
 # command may take: ask for a scene no longer than this, so that a device gone quiet still
 # shows the last record's picture instead of an error.
 SNAPSHOT_TIMEOUT = 5.0
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the snapshot camera where the device can capture or sends record pictures."""
-    capabilities = entry.runtime_data.client.capabilities
-    if capabilities & {Capability.SCENE_SNAPSHOT, Capability.RECORD_PICTURE}:
-        async_add_entities([FaceAccessSnapshotCamera(entry.runtime_data.coordinator)])
-
-
 class FaceAccessSnapshotCamera(FaceAccessEntity, Camera):
     """Asks the device for a fresh still; shows the last record's picture when it cannot."""
 
-    def __init__(self, coordinator: FaceAccessCoordinator) -> None:
+    def __init__(
+        self, coordinator: FaceAccessCoordinator, description: FaceAccessEntityDescription
+    ) -> None:
         """Initialize both bases."""
-        FaceAccessEntity.__init__(self, coordinator, SNAPSHOT)
+        FaceAccessEntity.__init__(self, coordinator, description)
         Camera.__init__(self)
-        self._on_demand = Capability.SCENE_SNAPSHOT in coordinator.device_client.capabilities
+        self._on_demand = Capability.SCENE_SNAPSHOT in coordinator.client.profile.capabilities
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
@@ -52,7 +44,7 @@ class FaceAccessSnapshotCamera(FaceAccessEntity, Camera):
         if self._on_demand and self.coordinator.data.online:
             try:
                 async with asyncio.timeout(SNAPSHOT_TIMEOUT):
-                    picture = await self.coordinator.device_client.snapshot()
+                    picture = await self.coordinator.client.snapshot()
                 return await self.hass.async_add_executor_job(images.picture_to_jpeg, picture)
             except (FaceAccessError, TimeoutError) as err:
                 LOGGER.debug(
@@ -61,3 +53,6 @@ class FaceAccessSnapshotCamera(FaceAccessEntity, Camera):
                     str(err) or "no answer",
                 )
         return self.coordinator.data.capture
+
+
+async_setup_entry = platform_setup(FaceAccessSnapshotCamera, [SNAPSHOT])

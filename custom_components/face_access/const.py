@@ -15,10 +15,6 @@ CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_SYNC_TIME: Final = "sync_time"
 CONF_SOURCE_IP: Final = "source_ip"
 
-# A push device is offline after this many heartbeat intervals without a message
-# (face-terminal-mqtt v1.24 §15: "not receiving the heartbeat for several times").
-MISSED_HEARTBEATS: Final = 2.5
-
 # Service names and fields (DESIGN.md, the contract).
 SERVICE_ENROLL_PERSON: Final = "enroll_person"
 SERVICE_DELETE_PERSON: Final = "delete_person"

@@ -7,15 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_HEARTBEAT_INTERVAL, DOMAIN, LOGGER, MISSED_HEARTBEATS
+from .const import DOMAIN, LOGGER
 from .protocols import images
 from .protocols.client import DeviceClient
 from .protocols.model import (
@@ -23,6 +25,7 @@ from .protocols.model import (
     AccessRecord,
     AlarmKind,
     AnalyticsEvent,
+    AuthenticationError,
     CapturedPicture,
     Connectivity,
     CredentialEvent,
@@ -32,10 +35,10 @@ from .protocols.model import (
     FaceAccessError,
     InvalidPhotoError,
     Picture,
+    ProtocolKey,
 )
 
-if TYPE_CHECKING:
-    from .data import FaceAccessConfigEntry
+type FaceAccessConfigEntry = ConfigEntry[FaceAccessData]
 
 # Re-sent records repeat a recent key; a bounded window also survives record IDs that
 # restart after the device's records are cleared (face_terminal_mqtt digest §7.4).
@@ -133,67 +136,68 @@ def _is_newer(record: AccessRecord, current: AccessRecord | None) -> bool:
 class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     """Receives model objects from a device client and keeps its state.
 
-    Push only: there is no polling; connectivity comes from the device's own messages and a
-    timer that declares it offline after MISSED_HEARTBEATS silent heartbeat intervals.
+    Connectivity comes from the device's own messages, and a timer declares it offline after
+    the client's `offline_after` seconds of silence. A client with a `poll_interval` (a device
+    that never pushes) is asked `query_info` at that interval instead; a refused password
+    then raises ConfigEntryAuthFailed, which starts a re-authentication flow.
     """
 
     config_entry: FaceAccessConfigEntry
 
     def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: FaceAccessConfigEntry,
-        heartbeat_interval: float,
-        *,
-        min_offline_after: float = 0.0,
+        self, hass: HomeAssistant, entry: FaceAccessConfigEntry, client: DeviceClient
     ) -> None:
-        """Initialize the coordinator; `attach` gives it its client.
+        """Initialize the coordinator of a built, not yet started client.
 
-        The device counts as offline after MISSED_HEARTBEATS heartbeat intervals (the
-        entry's option, else `heartbeat_interval` s) without a message, and never sooner
-        than `min_offline_after` s.
+        It subscribes to the client at once, so that nothing the client receives once
+        started is lost; the subscription ends with the entry.
         """
+        poll = client.poll_interval
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=None,
+            update_interval=None if poll is None else timedelta(seconds=poll),
             always_update=False,
         )
-        self.client: DeviceClient | None = None
+        self.client = client
         self.data = DeviceState()
-        self.offline_after = max(
-            float(entry.options.get(CONF_HEARTBEAT_INTERVAL, heartbeat_interval))
-            * MISSED_HEARTBEATS,
-            min_offline_after,
-        )
         self._last_seen = 0.0
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._event_listeners: list[Callable[[DeviceEvent], None]] = []
         self._capture_seq = 0
-
-    @property
-    def device_client(self) -> DeviceClient:
-        """Return the client (set by `attach` before any entity exists)."""
-        assert self.client is not None
-        return self.client
-
-    def attach(self, client: DeviceClient) -> None:
-        """Give the coordinator its client and start the availability timer."""
-        self.client = client
-        self.config_entry.async_on_unload(
-            async_track_time_interval(
-                self.hass, self._check_alive, AVAILABILITY_CHECK, name="face_access availability"
+        entry.async_on_unload(client.subscribe(self.handle_message))
+        if client.offline_after is not None:
+            entry.async_on_unload(
+                async_track_time_interval(
+                    hass, self._check_alive, AVAILABILITY_CHECK, name="face_access availability"
+                )
             )
-        )
 
     def refresh_info(self) -> None:
         """Ask the started client's device about itself, in the background."""
         self._schedule_info_refresh()
 
     async def _async_update_data(self) -> DeviceState:
-        """Return the pushed state unchanged (push protocol: nothing to poll)."""
+        """Poll a device that never pushes; return pushed state unchanged otherwise."""
+        if self.update_interval is None:
+            return self.data
+        try:
+            info = await self.client.query_info()
+        except AuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="authentication_failed",
+                translation_placeholders={"name": self.config_entry.title},
+            ) from err
+        except FaceAccessError as err:
+            LOGGER.debug("%s did not answer: %s", self.config_entry.title, err)
+            self._set_online(False)
+            return self.data
+        self._last_seen = time.monotonic()
+        self._set_online(True)
+        self._merge_info(info)
         return self.data
 
     @callback
@@ -290,7 +294,12 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     @callback
     def _check_alive(self, _now: datetime) -> None:
         """Declare the device offline when it has been silent too long."""
-        if self.data.online and time.monotonic() - self._last_seen > self.offline_after:
+        offline_after = self.client.offline_after
+        if (
+            self.data.online
+            and offline_after is not None
+            and time.monotonic() - self._last_seen > offline_after
+        ):
             self._set_online(False)
 
     def _set_online(self, online: bool) -> None:
@@ -337,10 +346,19 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     async def _async_refresh_info(self) -> None:
         """Query the device's info; silence is normal for a device that is off."""
         try:
-            info = await self.device_client.query_info()
+            info = await self.client.query_info()
         except FaceAccessError as err:
             LOGGER.debug("%s did not describe itself: %s", self.config_entry.title, err)
             return
         self._last_seen = time.monotonic()
         self._set_online(True)
         self._merge_info(info)
+
+
+@dataclass(slots=True)
+class FaceAccessData:
+    """Objects that live as long as one loaded config entry (one device)."""
+
+    protocol: ProtocolKey
+    client: DeviceClient
+    coordinator: FaceAccessCoordinator

@@ -8,9 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .coordinator import record_attributes
-from .data import FaceAccessConfigEntry
-from .protocols.temperature_http import TemperatureHttpClient
+from .coordinator import FaceAccessConfigEntry, record_attributes
 
 # Credentials, and everything that names or identifies a person.
 TO_REDACT = {
@@ -35,7 +33,7 @@ async def async_get_config_entry_diagnostics(
     diagnostics: dict[str, Any] = {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "protocol": data.protocol.value,
-        "capabilities": sorted(capability.value for capability in data.client.capabilities),
+        "capabilities": sorted(capability.value for capability in data.client.profile.capabilities),
         "state": {
             "online": state.online,
             "info": async_redact_data(
@@ -60,7 +58,6 @@ async def async_get_config_entry_diagnostics(
             "has_capture": state.capture is not None,
         },
     }
-    if isinstance(data.client, TemperatureHttpClient):
-        # How many commands wait for the tablet's heartbeats; never what they carry.
-        diagnostics["queued_commands"] = data.client.queued
+    # The protocol's own state (queue lengths, flags), redacted once more in case.
+    diagnostics.update(async_redact_data(data.client.diagnostics(), TO_REDACT))
     return diagnostics

@@ -9,6 +9,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
 from .protocols.model import (
+    AuthenticationError,
     DeviceRefusedError,
     DeviceTimeoutError,
     DoorModeError,
@@ -38,7 +39,9 @@ def translate(err: FaceAccessError, name: str) -> HomeAssistantError:
             translation_key="unsupported",
             translation_placeholders=placeholders,
         )
-    if isinstance(err, DoorModeError):
+    if isinstance(err, AuthenticationError):
+        key = "authentication_failed"
+    elif isinstance(err, DoorModeError):
         key = "door_mode"
     elif isinstance(err, DeviceRefusedError):
         key = "device_refused"

@@ -4,73 +4,57 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
 from .coordinator import DeviceEvent, FaceAccessCoordinator
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .protocols.model import AccessKind, AlarmKind, AnalyticsKind, Capability, CredentialKind
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FaceAccessEventDescription(EventEntityDescription):
+class FaceAccessEventDescription(FaceAccessEntityDescription, EventEntityDescription):
     """An event entity and the capability that feeds it."""
 
-    capability: Capability
     # Event types that only devices with a further capability can produce.
     type_capabilities: Mapping[str, Capability] = field(default_factory=dict)
 
 
+def _event(
+    key: str,
+    capability: Capability,
+    kinds: type[StrEnum],
+    type_capabilities: Mapping[str, Capability] | None = None,
+) -> FaceAccessEventDescription:
+    """Describe the event entity `key`, fed by `capability`, whose types are `kinds`."""
+    return FaceAccessEventDescription(
+        key=key,
+        translation_key=key,
+        requires=frozenset({capability}),
+        event_types=[kind.value for kind in kinds],
+        type_capabilities=type_capabilities or {},
+    )
+
+
 EVENTS: tuple[FaceAccessEventDescription, ...] = (
-    FaceAccessEventDescription(
-        key="access",
-        translation_key="access",
-        capability=Capability.ACCESS_EVENTS,
-        event_types=[kind.value for kind in AccessKind],
-    ),
-    FaceAccessEventDescription(
-        key="alarm",
-        translation_key="alarm",
-        capability=Capability.ALARM_EVENTS,
-        event_types=[kind.value for kind in AlarmKind],
-        type_capabilities={
+    _event("access", Capability.ACCESS_EVENTS, AccessKind),
+    _event(
+        "alarm",
+        Capability.ALARM_EVENTS,
+        AlarmKind,
+        {
             AlarmKind.HIGH_TEMPERATURE.value: Capability.BODY_TEMPERATURE,
             AlarmKind.NO_MASK.value: Capability.MASK,
             AlarmKind.DOOR_ALARM.value: Capability.DOOR_ALARM,
         },
     ),
-    FaceAccessEventDescription(
-        key="credential",
-        translation_key="credential",
-        capability=Capability.CREDENTIAL_EVENTS,
-        event_types=[kind.value for kind in CredentialKind],
-    ),
-    FaceAccessEventDescription(
-        key="analytics",
-        translation_key="analytics",
-        capability=Capability.ANALYTICS_EVENTS,
-        event_types=[kind.value for kind in AnalyticsKind],
-    ),
+    _event("credential", Capability.CREDENTIAL_EVENTS, CredentialKind),
+    _event("analytics", Capability.ANALYTICS_EVENTS, AnalyticsKind),
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the event entities the device's protocol can feed."""
-    data = entry.runtime_data
-    async_add_entities(
-        FaceAccessEvent(data.coordinator, description)
-        for description in EVENTS
-        if description.capability in data.client.capabilities
-    )
 
 
 class FaceAccessEvent(FaceAccessEntity, EventEntity):
@@ -83,7 +67,7 @@ class FaceAccessEvent(FaceAccessEntity, EventEntity):
     ) -> None:
         """Offer only the event types this device can produce."""
         super().__init__(coordinator, description)
-        capabilities = coordinator.device_client.capabilities
+        capabilities = coordinator.client.profile.capabilities
         self._attr_event_types = [
             event_type
             for event_type in description.event_types or []
@@ -103,3 +87,6 @@ class FaceAccessEvent(FaceAccessEntity, EventEntity):
             return
         self._trigger_event(event.event_type, event.attributes)
         self.async_write_ha_state()
+
+
+async_setup_entry = platform_setup(FaceAccessEvent, EVENTS)

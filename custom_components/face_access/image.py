@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from homeassistant.components.image import ImageEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
 from .coordinator import FaceAccessCoordinator
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .protocols.model import Capability
 
 PARALLEL_UPDATES = 0
 
-LAST_CAPTURE = EntityDescription(key="last_capture", translation_key="last_capture")
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the last-capture image where records carry pictures."""
-    if Capability.RECORD_PICTURE in entry.runtime_data.client.capabilities:
-        async_add_entities([FaceAccessLastCapture(entry.runtime_data.coordinator)])
+LAST_CAPTURE = FaceAccessEntityDescription(
+    key="last_capture",
+    translation_key="last_capture",
+    requires=frozenset({Capability.RECORD_PICTURE}),
+)
 
 
 class FaceAccessLastCapture(FaceAccessEntity, ImageEntity):
@@ -32,9 +23,11 @@ class FaceAccessLastCapture(FaceAccessEntity, ImageEntity):
 
     _attr_content_type = "image/jpeg"
 
-    def __init__(self, coordinator: FaceAccessCoordinator) -> None:
+    def __init__(
+        self, coordinator: FaceAccessCoordinator, description: FaceAccessEntityDescription
+    ) -> None:
         """Initialize both bases."""
-        FaceAccessEntity.__init__(self, coordinator, LAST_CAPTURE)
+        FaceAccessEntity.__init__(self, coordinator, description)
         ImageEntity.__init__(self, coordinator.hass)
         self._attr_image_last_updated = coordinator.data.capture_time
 
@@ -47,3 +40,6 @@ class FaceAccessLastCapture(FaceAccessEntity, ImageEntity):
         """Move the timestamp only when a new picture arrived, so browsers refetch then."""
         self._attr_image_last_updated = self.coordinator.data.capture_time
         super()._handle_coordinator_update()
+
+
+async_setup_entry = platform_setup(FaceAccessLastCapture, [LAST_CAPTURE])

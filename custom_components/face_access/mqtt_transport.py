@@ -7,6 +7,11 @@ from collections.abc import Callable
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+from .coordinator import FaceAccessConfigEntry
 
 QOS = 1
 # How long a subscription may take to reach the broker before we carry on regardless.
@@ -58,3 +63,27 @@ class HassMqttTransport:
     async def publish(self, topic: str, payload: str) -> None:
         """Publish one command (QoS 1, not retained)."""
         await mqtt.async_publish(self._hass, topic, payload, qos=QOS, retain=False)
+
+
+def mqtt_issue_id(entry: FaceAccessConfigEntry) -> str:
+    """Return the ID of the entry's "MQTT is needed" repair issue."""
+    return f"mqtt_not_available_{entry.entry_id}"
+
+
+async def async_require_mqtt(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> None:
+    """Wait for Home Assistant's MQTT client, or raise ConfigEntryNotReady.
+
+    Without MQTT a repair issue says what to set up; it goes once MQTT is there.
+    """
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            mqtt_issue_id(entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="mqtt_not_available",
+            translation_placeholders={"name": entry.title},
+        )
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_available")
+    ir.async_delete_issue(hass, DOMAIN, mqtt_issue_id(entry))

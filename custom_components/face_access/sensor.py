@@ -13,25 +13,21 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfTemperature
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import DeviceState
-from .data import FaceAccessConfigEntry
-from .entity import FaceAccessEntity
+from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .protocols.model import Capability
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FaceAccessSensorDescription(SensorEntityDescription):
+class FaceAccessSensorDescription(FaceAccessEntityDescription, SensorEntityDescription):
     """A sensor, how to read it from the state, and what the device needs to have it."""
 
     value_fn: Callable[[DeviceState], StateType]
     attributes_fn: Callable[[DeviceState], Mapping[str, Any] | None] = lambda _: None
-    capability: Capability | None = None
 
 
 def _last_person_attributes(state: DeviceState) -> Mapping[str, Any] | None:
@@ -55,7 +51,7 @@ SENSORS: tuple[FaceAccessSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
-        capability=Capability.BODY_TEMPERATURE,
+        requires=frozenset({Capability.BODY_TEMPERATURE}),
         value_fn=lambda s: s.last_record.temperature if s.last_record else None,
     ),
     FaceAccessSensorDescription(
@@ -69,20 +65,6 @@ SENSORS: tuple[FaceAccessSensorDescription, ...] = (
         attributes_fn=_last_person_attributes,
     ),
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: FaceAccessConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the sensors the device's protocol can feed."""
-    data = entry.runtime_data
-    async_add_entities(
-        FaceAccessSensor(data.coordinator, description)
-        for description in SENSORS
-        if description.capability is None or description.capability in data.client.capabilities
-    )
 
 
 class FaceAccessSensor(FaceAccessEntity, SensorEntity):
@@ -101,3 +83,6 @@ class FaceAccessSensor(FaceAccessEntity, SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """Return the record's details where the sensor has any."""
         return self.entity_description.attributes_fn(self.coordinator.data)
+
+
+async_setup_entry = platform_setup(FaceAccessSensor, SENSORS)

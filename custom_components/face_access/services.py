@@ -40,7 +40,7 @@ from .const import (
     SERVICE_ENROLL_PERSON,
     SERVICE_LIST_PEOPLE,
 )
-from .data import FaceAccessConfigEntry
+from .coordinator import FaceAccessConfigEntry
 from .errors import translate
 from .protocols import images
 from .protocols.model import (
@@ -125,7 +125,7 @@ def _entries(hass: HomeAssistant, device_ids: list[str]) -> dict[str, FaceAccess
 
 def _require(entry: FaceAccessConfigEntry, capability: Capability) -> None:
     """Raise unless the device's protocol can do what the service asks."""
-    if capability not in entry.runtime_data.client.capabilities:
+    if capability not in entry.runtime_data.client.profile.capabilities:
         raise _validation_error("unsupported_service", name=entry.title)
 
 
@@ -229,7 +229,7 @@ async def _async_enroll_person(call: ServiceCall) -> ServiceResponse:
 
     async def _enroll(entry: FaceAccessConfigEntry) -> CommandResult:
         client = entry.runtime_data.client
-        limits = client.photo_limits
+        limits = client.profile.photo_limits
         if limits not in photos:
             try:
                 photos[limits] = await hass.async_add_executor_job(

@@ -1,48 +1,78 @@
-"""The interface every protocol client offers to the Home Assistant layer (DESIGN.md)."""
+"""The interface every protocol client offers to its owner, and the transports it is given.
+
+Nothing here knows a vendor. A client is built from its settings alone, before anyone listens
+to it; its owner then `subscribe`s to its messages and calls `start`. Inbound traffic reaches
+the client through the transport its protocol uses: an injected `MqttTransport` (the client
+subscribes itself), or `InboundHttp.handle_request` called by the owner's HTTP server for
+every request the device sends (webhook or fixed path).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+import logging
+from typing import Any, Protocol, runtime_checkable
 
-from .model import Capability, CommandResult, DeviceInfo, Enrollment, Person, PhotoLimits, Picture
+from .http import HttpReply, HttpRequest
+from .model import (
+    CommandResult,
+    DeviceInfo,
+    DeviceMessage,
+    DeviceProfile,
+    Enrollment,
+    MessageCallback,
+    Person,
+    Picture,
+)
 
 
 class DeviceClient(Protocol):
     """One device, whatever its protocol.
 
-    Inbound traffic reaches the owner through the `on_message` callback given at construction.
     Every command raises `DeviceTimeoutError` when the device does not answer in time,
     `DeviceRefusedError` (with the device's reason) when it refuses, `InvalidRequestError`
-    when the request breaks the protocol's limits and `UnsupportedError` when the protocol
-    cannot do it at all.
+    when the request breaks the protocol's limits, `UnsupportedError` when the protocol
+    cannot do it at all and `AuthenticationError` when the device refuses our credentials.
     """
 
     @property
-    def manufacturer(self) -> str:
-        """Return who makes the device (for the device registry)."""
+    def profile(self) -> DeviceProfile:
+        """Return what the device is and can do (known before it is asked anything)."""
         ...
 
     @property
-    def model(self) -> str:
-        """Return what kind of device it is (for the device registry)."""
+    def offline_after(self) -> float | None:
+        """Return after how many seconds without a message the device counts as offline.
+
+        None for a device that never pushes (its owner polls `query_info` instead).
+        """
         ...
 
     @property
-    def capabilities(self) -> frozenset[Capability]:
-        """Return what the device can do."""
+    def poll_interval(self) -> float | None:
+        """Return how often, in seconds, the owner should call `query_info`.
+
+        That is how the owner sees the device is reachable; None where the protocol's own
+        pushes tell (heartbeats).
+        """
         ...
 
-    @property
-    def photo_limits(self) -> PhotoLimits:
-        """Return what an enrolment photo must meet."""
+    def subscribe(self, listener: MessageCallback) -> Callable[[], None]:
+        """Call `listener` with every inbound model message; return the unsubscriber."""
         ...
 
     async def start(self) -> None:
-        """Begin receiving (subscribe, register, ...)."""
+        """Begin receiving (subscribe, load saved state, ...)."""
 
     async def stop(self) -> None:
         """Stop receiving and cancel everything under way."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the protocol's own state for diagnostics: counts and flags.
+
+        Never a name, an ID number, a picture or a credential.
+        """
+        ...
 
     async def query_info(self) -> DeviceInfo:
         """Ask the device about itself."""
@@ -70,3 +100,71 @@ class DeviceClient(Protocol):
     async def list_people(self) -> list[Person]:
         """Return everyone stored on the device."""
         ...
+
+
+@runtime_checkable
+class InboundHttp(Protocol):
+    """A client whose device sends it HTTP requests (records, heartbeats, long polls).
+
+    The owner reads the request within a body limit (`http.MAX_BODY_BYTES`) and
+    sends back the reply exactly as returned; the client never raises from here.
+    """
+
+    @property
+    def connected_once(self) -> bool:
+        """Return whether the device has ever called (kept across restarts).
+
+        One that never did is probably not yet told where to call, and its owner says so.
+        """
+        ...
+
+    async def handle_request(self, request: HttpRequest) -> HttpReply:
+        """Answer one request of the device."""
+        ...
+
+
+class MqttTransport(Protocol):
+    """The MQTT connection a client is given (Home Assistant's MQTT integration in practice).
+
+    `subscribe` returns a function that unsubscribes; `publish` sends with QoS 1, not retained.
+    """
+
+    async def subscribe(
+        self, topic: str, callback: Callable[[str, str | bytes | bytearray], None]
+    ) -> Callable[[], None]:
+        """Subscribe `callback(topic, payload)` to a topic filter."""
+        ...
+
+    async def publish(self, topic: str, payload: str) -> None:
+        """Publish one message."""
+
+
+class MessageHub:
+    """The `subscribe` half of `DeviceClient`, shared by every client.
+
+    `emit` hands a message to each listener; a listener that raises is logged and does not
+    keep the message from the others or the client from acknowledging it.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        """Start without listeners; a failing listener is logged to `logger` (the protocol's)."""
+        self._listeners: list[MessageCallback] = []
+        self._logger = logger
+
+    def subscribe(self, listener: MessageCallback) -> Callable[[], None]:
+        """Call `listener` with every message from now on; return the unsubscriber."""
+        self._listeners.append(listener)
+
+        def _unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return _unsubscribe
+
+    def emit(self, message: DeviceMessage) -> None:
+        """Hand `message` to every listener."""
+        for listener in list(self._listeners):
+            try:
+                listener(message)
+            except Exception:
+                self._logger.exception("A listener failed on a %s", type(message).__name__)

@@ -119,6 +119,13 @@ class DoorModeError(DeviceRefusedError):
     """The device's door mode makes it ignore remote door opening."""
 
 
+class AuthenticationError(FaceAccessError):
+    """The device refused our credentials (HTTP 401 after the auth exchange).
+
+    The Home Assistant layer turns it into a re-authentication flow.
+    """
+
+
 class InvalidRequestError(FaceAccessError):
     """A request breaks the protocol's limits (an ID or name too long, a bad card number)."""
 
@@ -293,6 +300,20 @@ class PhotoLimits:
     max_bytes: int
     max_side: int
     min_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceProfile:
+    """What a device is and can do, as its protocol knows before asking it anything.
+
+    `manufacturer` and `model` go to the device registry; `capabilities` decide which
+    entities and services exist; `photo_limits` is what an enrolment photo must meet.
+    """
+
+    manufacturer: str
+    model: str
+    capabilities: frozenset[Capability]
+    photo_limits: PhotoLimits
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
