@@ -12,8 +12,9 @@ import sys
 import tempfile
 import time
 
+from simulators.lifecycle import free_port
+
 from .config import DEFAULT_CONFIG_DIR
-from .processes import free_port
 from .runner import Demo, DemoError, Options, say
 
 _LOGGER = logging.getLogger("demo")

@@ -18,9 +18,9 @@ import re
 import time
 from typing import Any
 
-from simulators.temperature_http import TemperatureTabletSimulator
+from simulators.base import Simulator
 
-from .devices import DemoDevice, Simulator
+from .devices import DemoDevice
 from .hass_api import HassClient
 from .roster import ROSTER
 
@@ -145,7 +145,7 @@ async def _check_roster(client: HassClient, device: RunningDevice, deadline: _De
 
 async def _check_open_door(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
     entity_id = device.entities.get("open_door")
-    if not device.spec.open_door:
+    if not device.simulator.has_door:
         if entity_id is not None:
             raise AssertionError(f"{entity_id} exists, but the device has no door")
         return "no open_door button (the protocol has no door command)"
@@ -166,9 +166,7 @@ async def _check_open_door(client: HassClient, device: RunningDevice, deadline: 
 
 def door_via(simulator: Simulator) -> str:
     """Say how the last remote door opening reached the simulator."""
-    if isinstance(simulator, TemperatureTabletSimulator):
-        return "control in a heartbeat reply"
-    return str(simulator.unlocks[-1]["via"]) if simulator.unlocks else "unknown"
+    return simulator.last_unlock_via() or "unknown"
 
 
 _DEVICE_CHECKS: tuple[
@@ -187,11 +185,9 @@ async def _check_spare_running(
 ) -> str:
     """Check that the spare device runs and announces itself, ready to be added in the UI."""
     simulator = device.simulator
-    if isinstance(simulator, TemperatureTabletSimulator):
-        raise TypeError("a spare device is an MQTT device (it announces itself)")
 
     async def probe() -> int | None:
-        count = simulator.online_count
+        count = simulator.announcements
         return count if simulator.connected and count > 0 else None
 
     if await _wait_for(probe, deadline, 15.0) is None:

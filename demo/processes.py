@@ -19,6 +19,8 @@ import socket
 import subprocess
 import time
 
+from simulators.lifecycle import ChildProcessHandle
+
 _LOGGER = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -45,24 +47,7 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on ``host`` that nothing uses at the moment."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
-    """Return True when a TCP connection to ``host:port`` succeeds."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-class ChildProcess:
+class ChildProcess(ChildProcessHandle):
     """One child process with its output in a file; stopped with SIGTERM, then SIGKILL."""
 
     def __init__(
@@ -84,22 +69,7 @@ class ChildProcess:
         self.output = output
         self.env = env
         self.cwd = cwd
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """The child's process ID while it exists."""
-        return self._process.pid if self._process is not None else None
-
-    @property
-    def running(self) -> bool:
-        """True while the child has not exited."""
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status once the child has exited."""
-        return self._process.poll() if self._process is not None else None
+        self._process = None
 
     def start(self) -> None:
         """Start the child in a new session that ends with the demo."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulators.face_terminal_mqtt import make_jpeg
+from simulators.base import Faces
+from simulators.images import make_jpeg
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Person:
     """One enrolled person.
 
     ``person_id``: the ID stored on the devices; ``variant``: the look of the drawn face
-    (background and skin tone; see ``simulators.face_terminal_mqtt.images``).
+    (background and skin tone; see ``simulators.images``).
     """
 
     person_id: str
@@ -41,6 +42,15 @@ ROSTER: tuple[Person, ...] = (
 
 STRANGER_VARIANT = 23
 """A look that belongs to nobody on the roster."""
+
+
+def faces() -> Faces:
+    """Return the face each device captures of each roster person, by person ID.
+
+    What the devices' activity recognizes (``Simulator.random_activity``): the roster's
+    people that the device knows, each with the picture that matches their photo.
+    """
+    return {person.person_id: person.capture() for person in ROSTER}
 
 
 def write_photos(directory: Path) -> dict[str, Path]:

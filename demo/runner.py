@@ -10,7 +10,6 @@ the broker.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 import json
 import logging
@@ -23,8 +22,7 @@ import time
 
 import aiohttp
 
-from simulators.face_terminal_mqtt import FaceTerminalSimulator
-from simulators.temperature_http import TemperatureTabletSimulator
+from simulators.lifecycle import accepts_connections, free_port
 
 from . import checks
 from .checks import RunningDevice
@@ -38,10 +36,10 @@ from .config import (
     DemoState,
     prepare_config_dir,
 )
-from .devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
+from .devices import DEVICES, SPARE_DEVICES, menu_option_label
 from .hass_api import HassApiError, HassClient, JsonObject
-from .processes import ChildProcess, accepts_connections, free_port, port_is_free
-from .roster import ROSTER, write_photos
+from .processes import ChildProcess, port_is_free
+from .roster import ROSTER, faces, write_photos
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +49,8 @@ DEFAULT_MQTT_PORT = 1883
 HASS_START_TIMEOUT = 180.0
 """Seconds for Home Assistant to answer HTTP and finish starting (a busy 2-core machine)."""
 BROKER_START_TIMEOUT = 20.0
+SIMULATOR_START_TIMEOUT = 30.0
+"""Seconds for a simulated MQTT device to connect to the broker."""
 ONLINE_ACK_TIMEOUT = 30.0
 UI_IMPORT_PROBE = """
 import hass_frontend
@@ -95,11 +95,6 @@ class Options:
 def say(message: str) -> None:
     """Tell the person at the terminal (progress lines, flushed at once)."""
     print(message, flush=True)
-
-
-def _clock_set(tablet: TemperatureTabletSimulator) -> Callable[[], bool]:
-    """Return whether Home Assistant's replies reached the tablet (its clock got set)."""
-    return lambda: tablet.time_zone is not None
 
 
 class Demo:
@@ -321,8 +316,8 @@ class Demo:
                 simulator = spec.make_simulator(MQTT_HOST, self.mqtt_port)
                 running.append(RunningDevice(spec, simulator))
                 # A webhook device starts once its entry exists (`_add_devices`).
-                if isinstance(simulator, FaceTerminalSimulator):
-                    await asyncio.to_thread(simulator.start, 30.0)
+                if not simulator.posts_to_webhook:
+                    await asyncio.to_thread(simulator.start, SIMULATOR_START_TIMEOUT)
         message = "simulated devices online: " + ", ".join(spec.title for spec in DEVICES)
         if SPARE_DEVICES:
             message += "; to add in the UI: " + ", ".join(spec.title for spec in SPARE_DEVICES)
@@ -337,19 +332,19 @@ class Demo:
                 self._step(f"{spec.title} already added")
                 webhook_path = self._stored_webhook_path(spec.device_id)
             else:
-                result = await self._add_device(client, spec)
+                result = await self._add_device(client, device)
                 self._step(f"{spec.title} added through the config flow: {result['title']}")
                 webhook_path = (result.get("description_placeholders") or {}).get("path")
                 if spec.options:
                     await client.set_options(result["result"]["entry_id"], dict(spec.options))
                     self._step(f"{spec.title} options: {dict(spec.options)}")
             simulator = device.simulator
-            if isinstance(simulator, TemperatureTabletSimulator):
+            if simulator.posts_to_webhook:
                 if not webhook_path:
                     raise DemoError(f"no webhook address for {spec.title}")
-                simulator.url = f"http://127.0.0.1:{self.options.http_port}{webhook_path}"
+                simulator.configure_url(f"http://127.0.0.1:{self.options.http_port}{webhook_path}")
                 await asyncio.to_thread(simulator.start)
-                self._step(f"{spec.title} posting to {simulator.url}")
+                self._step(f"{spec.title} {simulator.link}")
         known = await self._face_access_devices(client)
         for device in self.devices:
             ha_device = known.get(device.spec.device_id)
@@ -390,12 +385,13 @@ class Demo:
         return None
 
     @staticmethod
-    async def _add_device(client: HassClient, spec: DemoDevice) -> JsonObject:
+    async def _add_device(client: HassClient, device: RunningDevice) -> JsonObject:
         """Add integration → Face Access → the protocol → its form (ID and topic prefix).
 
         A webhook device's form takes its ID only; the flow's last dialog names the address
         the device must post to.
         """
+        spec = device.spec
         flow = await client.start_flow(DOMAIN)
         if flow.get("type") != "menu" or spec.protocol not in flow.get("menu_options", []):
             raise DemoError(f"Face Access does not offer {spec.protocol}: {flow}")
@@ -403,7 +399,7 @@ class Demo:
         if form.get("type") != "form":
             raise DemoError(f"unexpected step after choosing {spec.protocol}: {form}")
         form_data: JsonObject = {"device_id": spec.device_id}
-        if not spec.webhook:
+        if not device.simulator.posts_to_webhook:
             form_data["topic_prefix"] = spec.topic_prefix
         result = await client.flow_step(flow["flow_id"], form_data)
         if result.get("type") != "create_entry":
@@ -411,22 +407,15 @@ class Demo:
         return result
 
     async def _wait_online_acked(self) -> None:
-        """Wait until Home Assistant has answered each device's ``Online`` (at most 30 s).
+        """Wait until Home Assistant has answered each device (at most 30 s each).
 
-        From then on Home Assistant is subscribed to the devices' topics and shows them
-        online, so the commands that follow are answered.
+        An MQTT device's ``Online``: from then on Home Assistant is subscribed to its
+        topics and shows it online, so the commands that follow are answered. The tablet's
+        heartbeats: Home Assistant's replies set the heartbeat period and then the clock.
         """
         for device in self.devices:
-            simulator = device.simulator
-            if isinstance(simulator, TemperatureTabletSimulator):
-                # Home Assistant's replies set the heartbeat period and then the clock.
-                answered = await asyncio.to_thread(
-                    simulator.wait_for, _clock_set(simulator), ONLINE_ACK_TIMEOUT
-                )
-                if not answered:
-                    _LOGGER.warning("%s: Home Assistant did not answer", device.spec.title)
-            elif not await asyncio.to_thread(simulator.wait_online_acked, ONLINE_ACK_TIMEOUT):
-                _LOGGER.warning("%s: Home Assistant did not answer Online", device.spec.title)
+            if not await asyncio.to_thread(device.simulator.wait_answered, ONLINE_ACK_TIMEOUT):
+                _LOGGER.warning("%s: Home Assistant did not answer", device.spec.title)
 
     async def _find_entities(self, client: HassClient) -> None:
         """Look up each device's entity IDs by their unique IDs (``<device_id>_<key>``)."""
@@ -515,7 +504,7 @@ class Demo:
                     self._activity_loop(device, wait_until_added=spare), name=device.spec.title
                 )
             )
-            if device.spec.open_door:
+            if device.simulator.has_door:
                 self._activity.append(
                     asyncio.create_task(self._door_watch(device), name=f"{device.spec.title} door")
                 )
@@ -537,27 +526,31 @@ class Demo:
             seen = count
 
     async def _activity_loop(self, device: RunningDevice, *, wait_until_added: bool) -> None:
+        """Make the device recognize someone, then do random things, until cancelled.
+
+        Recognitions are of the roster's people the device knows, with their faces.
+        """
+        simulator = device.simulator
         if wait_until_added:
             # The simulator's flag is a thread's; polling it keeps cancellation immediate.
-            simulator = device.simulator
-            assert isinstance(simulator, FaceTerminalSimulator)  # spares are MQTT devices
-            while not simulator.online_acked:  # noqa: ASYNC110
+            while not simulator.answered:  # noqa: ASYNC110
                 await asyncio.sleep(SPARE_WATCH_INTERVAL)
             say(
                 f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: in Home Assistant now "
                 "(it answered the Online announcement); its events follow"
             )
         rng = random.Random()
-        action = device.spec.first_event
+        roster_faces = faces()
+        action = simulator.random_recognition
         while True:
             try:
-                description = await asyncio.to_thread(action, device.simulator, rng)
+                description = await asyncio.to_thread(action, rng, roster_faces)
             except Exception:  # a failed push must not end the activity
                 _LOGGER.exception("%s: simulated event failed", device.spec.title)
             else:
                 if not self.options.quiet:
                     say(f"  {time.strftime('%H:%M:%S')}  {device.spec.title}: {description}")
-            action = device.spec.activity
+            action = simulator.random_activity
             # Jitter, so that the devices do not speak in lockstep.
             await asyncio.sleep(self.options.activity * rng.uniform(0.6, 1.4))
 

@@ -14,26 +14,17 @@ import json
 import logging
 from pathlib import Path
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from simulators.lifecycle import StartStop
+from simulators.lifecycle import ChildProcessHandle, StartStop, accepts_connections, free_port
 
 _LOGGER = logging.getLogger(__name__)
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that nothing listens on at the moment."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def amqtt_executable() -> Path:
@@ -45,7 +36,7 @@ class BrokerError(RuntimeError):
     """The broker process could not be started."""
 
 
-class Broker(StartStop):
+class Broker(StartStop, ChildProcessHandle):
     """An amqtt broker on ``host:port`` in a child process.
 
     Anonymous clients are allowed and there is no websocket listener. amqtt 0.12 has no
@@ -57,19 +48,9 @@ class Broker(StartStop):
         """Prepare a broker on ``host``; ``port`` defaults to a currently free one."""
         self.host = host
         self.port = port if port is not None else free_port(host)
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         self._log_path: Path | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """Process ID of the broker, while it runs."""
-        return self._process.pid if self._process is not None else None
-
-    @property
-    def running(self) -> bool:
-        """True while the child process is alive."""
-        return self._process is not None and self._process.poll() is None
 
     def _write_config(self, directory: Path) -> Path:
         config = {
@@ -116,12 +97,10 @@ class Broker(StartStop):
                 output = self.output()
                 self._cleanup()
                 raise BrokerError(f"amqtt exited during start-up:\n{output}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    _LOGGER.debug("amqtt broker listening on %s:%s", self.host, self.port)
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if accepts_connections(self.port, self.host):
+                _LOGGER.debug("amqtt broker listening on %s:%s", self.host, self.port)
+                return
+            time.sleep(0.05)
         output = self.output()
         self.stop()
         raise BrokerError(

@@ -16,17 +16,19 @@ import zoneinfo
 import pytest
 import yaml
 
-from custom_components.face_access.config_flow import IMPLEMENTED_PROTOCOLS
 from custom_components.face_access.protocols import temperature_http
 from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
 from custom_components.face_access.protocols.model import Capability
+from custom_components.face_access.registry import PROTOCOLS
 from demo import checks, config, provision
 from demo.checks import CheckResult, RunningDevice
 from demo.config import INTEGRATION_SOURCE, DemoPaths, DemoState
 from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
 from demo.hass_api import HassClient
-from demo.roster import ROSTER, write_photos
-from simulators.face_terminal_mqtt import sniff_format
+from demo.roster import ROSTER, faces, write_photos
+from simulators.images import sniff_format
+
+IMPLEMENTED_PROTOCOLS = list(PROTOCOLS)
 
 
 def test_configuration_yaml_is_local_and_serves_the_frontend(tmp_path: Path) -> None:
@@ -75,13 +77,15 @@ def test_every_implemented_protocol_has_a_demo_device() -> None:
     assert sorted(device.protocol for device in DEVICES) == sorted(IMPLEMENTED_PROTOCOLS)
     assert len({device.device_id for device in DEVICES}) == len(DEVICES)
     capabilities = {
-        **{protocol: variant.capabilities for protocol, variant in VARIANTS.items()},
-        "temperature_http": temperature_http.CAPABILITIES,
+        **{protocol: variant.profile.capabilities for protocol, variant in VARIANTS.items()},
+        "temperature_http": temperature_http.PROFILE.capabilities,
     }
-    assert [device.open_door for device in DEVICES] == [
+    # Whether a device has a door, and whether it posts to a webhook, its simulator says.
+    simulators = [device.make_simulator("127.0.0.1", 1) for device in DEVICES]
+    assert [simulator.has_door for simulator in simulators] == [
         Capability.OPEN_DOOR in capabilities[device.protocol] for device in DEVICES
     ]
-    assert [device.webhook for device in DEVICES] == [
+    assert [simulator.posts_to_webhook for simulator in simulators] == [
         device.protocol == "temperature_http" for device in DEVICES
     ]
 
@@ -139,9 +143,9 @@ def test_activity_describes_each_event(device: DemoDevice) -> None:
     for person in ROSTER:
         simulator.add_person(person.person_id, person.name)
     rng = random.Random(6)
-    first = device.first_event(simulator, rng)
+    first = simulator.random_recognition(rng, faces())
     assert first.startswith("recognized ")
-    descriptions = [device.activity(simulator, rng) for _ in range(60)]
+    descriptions = [simulator.random_activity(rng, faces()) for _ in range(60)]
     assert all(descriptions)
     assert any(text.startswith("recognized ") for text in descriptions)
     assert any(text.startswith("stranger") for text in descriptions)
@@ -150,7 +154,7 @@ def test_activity_describes_each_event(device: DemoDevice) -> None:
 def test_activity_without_roster_pushes_strangers() -> None:
     for device in DEVICES:
         simulator = device.make_simulator("127.0.0.1", 1)
-        assert device.first_event(simulator, random.Random(1)).startswith("stranger")
+        assert simulator.random_recognition(random.Random(1), faces()).startswith("stranger")
 
 
 def test_integration_errors_are_found_in_tracebacks_only_of_the_integration(

@@ -16,7 +16,7 @@ import pytest
 from custom_components.face_access.const import DOMAIN
 from simulators.broker import Broker
 from simulators.camera_mqtt import CameraSimulator
-from simulators.face_terminal_mqtt import make_jpeg
+from simulators.images import make_jpeg
 
 from .e2e import add_through_the_flow, record_events, wait_until
 

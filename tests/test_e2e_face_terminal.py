@@ -14,7 +14,8 @@ import pytest
 
 from custom_components.face_access.const import DOMAIN
 from simulators.broker import Broker
-from simulators.face_terminal_mqtt import FaceTerminalSimulator, make_jpeg
+from simulators.face_terminal_mqtt import FaceTerminalSimulator
+from simulators.images import make_jpeg
 
 from .common import DEVICE_ID
 from .e2e import add_through_the_flow, record_events, wait_until

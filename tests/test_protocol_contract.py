@@ -291,3 +291,14 @@ async def test_a_refused_password_at_set_up_starts_reauth(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_a_device_that_cannot_start_is_retried(
+    hass: HomeAssistant, client: FakeClient
+) -> None:
+    client.start_error = DeviceTimeoutError("no answer")
+    entry = _entry()
+    await _setup(hass, entry)
+
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []

@@ -20,13 +20,7 @@ import pytest
 
 from simulators.broker import Broker
 from simulators.camera_mqtt import ANALYTICS, GENERIC_ACK_OPERATORS, CameraSimulator
-from simulators.camera_mqtt.__main__ import _random_event
-from simulators.face_terminal_mqtt import (
-    decode_base64_picture,
-    make_jpeg,
-    sniff_format,
-    to_data_uri,
-)
+from simulators.images import decode_base64_picture, make_jpeg, sniff_format, to_data_uri
 from tests.test_simulator_face_terminal import Platform
 
 CAMERA_ID = "1026700"
@@ -468,11 +462,11 @@ def test_every_analytics_push(
     ride = platform.messages("SafetyRidePush")[0].info
     assert (ride["helmet"], ride["plate"]) == (0, "5000J")
 
-    # The CLI's random activity uses the same methods.
+    # The random activity (the command line's, the demo's) uses the same methods.
     rng = random.Random(7)
     before = len(platform.messages())
     for _ in range(15):
-        _random_event(cam, rng)
+        cam.random_activity(rng)
     assert CameraSimulator.wait_for(lambda: len(platform.messages()) >= before + 15, 5)
 
 

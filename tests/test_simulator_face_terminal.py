@@ -24,14 +24,8 @@ from PIL import Image
 import pytest
 
 from simulators.broker import Broker
-from simulators.face_terminal_mqtt import (
-    FaceTerminalSimulator,
-    decode_base64_picture,
-    make_bmp,
-    make_jpeg,
-    sniff_format,
-    to_data_uri,
-)
+from simulators.face_terminal_mqtt import FaceTerminalSimulator
+from simulators.images import decode_base64_picture, make_bmp, make_jpeg, sniff_format, to_data_uri
 
 DEVICE_ID = "1305433"
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -30,7 +30,7 @@ from typing import Any
 from aiohttp import web
 import pytest
 
-from simulators.face_terminal_mqtt.images import make_jpeg, make_png
+from simulators.images import make_jpeg, make_png
 from simulators.temperature_http import (
     BATCH_BAD_PARAMETER,
     BATCH_BAD_PICTURE,
@@ -38,7 +38,6 @@ from simulators.temperature_http import (
     BATCH_POOL_FULL,
     TemperatureTabletSimulator,
 )
-from simulators.temperature_http.__main__ import random_activity
 
 CID = "0012b516a202"
 JPEG = make_jpeg(variant=3)
@@ -920,7 +919,7 @@ def test_random_activity(
     sim = make_sim()
     sim.add_person("ada", "Ada Lovelace")
     rng = random.Random(4)
-    descriptions = [random_activity(sim, rng) for _ in range(40)]
+    descriptions = [sim.random_activity(rng) for _ in range(40)]
     assert all(text.endswith("HTTP 200") for text in descriptions)
     records = [body["result"] for body in platform.bodies(1)]
     assert {r["person_type"] for r in records} == {0, 1}

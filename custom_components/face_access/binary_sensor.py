@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
@@ -12,18 +11,18 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 
-from .coordinator import DeviceState
-from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
+from .entity import FaceAccessEntity, FaceAccessValueDescription, platform_setup
 from .protocols.model import Capability
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FaceAccessBinarySensorDescription(FaceAccessEntityDescription, BinarySensorEntityDescription):
-    """A binary sensor, how to read it, and what the device needs to have it."""
+class FaceAccessBinarySensorDescription(
+    FaceAccessValueDescription[bool | None], BinarySensorEntityDescription
+):
+    """A binary sensor, and whether it has a value while the device is offline."""
 
-    value_fn: Callable[[DeviceState], bool | None]
     always_available: bool = False
 
 

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import FaceAccessConfigEntry, FaceAccessCoordinator
+from .coordinator import DeviceState, FaceAccessConfigEntry, FaceAccessCoordinator
 from .protocols.model import Capability
 
 
@@ -33,6 +33,13 @@ class FaceAccessEntityDescription(EntityDescription):
         return self.requires <= capabilities and (
             not self.requires_any or bool(self.requires_any & capabilities)
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceAccessValueDescription[T](FaceAccessEntityDescription):
+    """An entity whose state `value_fn` reads from the device's state."""
+
+    value_fn: Callable[[DeviceState], T]
 
 
 def supported[D: FaceAccessEntityDescription](

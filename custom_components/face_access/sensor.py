@@ -16,17 +16,16 @@ from homeassistant.const import UnitOfTemperature
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import DeviceState
-from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
+from .entity import FaceAccessEntity, FaceAccessValueDescription, platform_setup
 from .protocols.model import Capability
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FaceAccessSensorDescription(FaceAccessEntityDescription, SensorEntityDescription):
-    """A sensor, how to read it from the state, and what the device needs to have it."""
+class FaceAccessSensorDescription(FaceAccessValueDescription[StateType], SensorEntityDescription):
+    """A sensor, and the attributes it shows besides its value."""
 
-    value_fn: Callable[[DeviceState], StateType]
     attributes_fn: Callable[[DeviceState], Mapping[str, Any] | None] = lambda _: None
 
 

@@ -1,9 +1,10 @@
 """Simulator of the HFSecurity intelligent network camera, protocol ``camera_mqtt``.
 
 An implementation of "MQTT protocol of intelligent network camera" V1.25
-(``shared/seeds/network-camera-mqtt-v1.25.txt``) built on the face-terminal simulator,
-used by tests to play the camera while a raw MQTT client or the integration plays the
-platform.
+(``shared/seeds/network-camera-mqtt-v1.25.txt``) on the HFSecurity family's common
+machinery (``simulators.hfsecurity_mqtt``), used by tests to play the camera while a raw
+MQTT client or the integration plays the platform. Its random activity is
+``simulators.camera_mqtt.activity``.
 """
 
 from .device import (
@@ -15,7 +16,6 @@ from .device import (
     GENERIC_ACK_OPERATORS,
     AnalyticsSpec,
     CameraSimulator,
-    make_thermal_jpeg,
 )
 
 __all__ = [
@@ -27,5 +27,4 @@ __all__ = [
     "GENERIC_ACK_OPERATORS",
     "AnalyticsSpec",
     "CameraSimulator",
-    "make_thermal_jpeg",
 ]

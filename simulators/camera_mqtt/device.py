@@ -7,32 +7,38 @@ document is silent or contradicts itself, the simulator follows the captured cam
 messages of the field notes (§3.2: ``Online``, ``HeartBeat``, ``RecPush`` from camera
 1026700) and says so in the docstring concerned.
 
-The camera shares the envelope, the topics and most operators with the face terminal,
-so ``CameraSimulator`` is a ``FaceTerminalSimulator`` that overrides what differs:
-QoS 0, the person schema (``tempValid``/``validBegin``/``effectNumber``, no cards),
-the record shapes, ``PushAckType`` 3 for analytics records, and no door at all.
+The camera shares the envelope, the topics and most operators with the face terminal
+(``simulators.hfsecurity_mqtt``); this module is what its own document says differently:
+QoS 0, the person schema (``tempValid``/``validBegin``/``effectNumber``, no cards), the
+record shapes, the analytics pushes with ``PushAckType`` 3, batch enrolment, manual
+re-pushes, and no door at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import datetime as dt
-import io
+from functools import partial
 import itertools
 import logging
 import time
 from typing import Any, Final
 
-from PIL import Image, ImageDraw
-
-from simulators.face_terminal_mqtt.device import (
+from simulators.base import LockedCopy, itself
+from simulators.hfsecurity_mqtt import (
+    DEVICE_OPERATORS,
+    FACE_PUSHES,
     CommandError,
-    FaceTerminalSimulator,
-    _as_int,
-    _parse_time,
+    HFSecurityMqttDevice,
+    Model,
+    as_int,
+    handles,
+    parse_time,
 )
-from simulators.face_terminal_mqtt.images import make_jpeg, make_scene, to_data_uri
+from simulators.images import make_jpeg, make_scene, make_thermal_jpeg, to_data_uri
+
+from .activity import CameraActivity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -176,23 +182,9 @@ GENERIC_ACK_OPERATORS: Final = frozenset(
 _KITCHEN_ALARM_KEYS: Final = {0: "CookAlarmType", 1: "AnimalAlarmType", 2: "ObjectAlarmType"}
 # PushAckType → what it acknowledges (§8 table).
 _ACK_KINDS: Final = {1: "StrSnapPush SnapID", 2: "RecPush RecordID", 3: "generic SnapOrRecordID"}
-
-
-def make_thermal_jpeg(width: int = 320, height: int = 240, *, hot_spot: float = 0.6) -> bytes:
-    """Return a false-colour "thermal" JPEG with one hot spot, for ``tempic`` (§15)."""
-    image = Image.new("RGB", (width, height), (20, 0, 80))
-    draw = ImageDraw.Draw(image)
-    cx, cy = int(width * hot_spot), int(height * 0.5)
-    for step in range(12, 0, -1):
-        radius = step * min(width, height) // 24
-        heat = 255 - step * 18
-        draw.ellipse(
-            (cx - radius, cy - radius, cx + radius, cy + radius),
-            fill=(heat, max(heat - 120, 0), max(120 - heat, 0)),
-        )
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
+# §4.1 person fields of the camera: numbers, and texts.
+_PERSON_NUMBERS: Final = ("personType", "gender", "tempValid", "effectNumber")
+_PERSON_TEXTS: Final = ("idCard", "birthday", "telnum1", "address", "validBegin", "validEnd")
 
 
 DEFAULT_THERMAL_JPEG: Final[bytes] = make_thermal_jpeg()
@@ -216,53 +208,60 @@ def _replay_info(info: Mapping[str, Any], *, name_key: str) -> dict[str, Any]:
     return replay
 
 
-class CameraSimulator(FaceTerminalSimulator):
+class CameraSimulator(HFSecurityMqttDevice):
     """One HFSecurity network camera ("IPC") on an MQTT broker.
 
-    Observable state (thread-safe snapshots), on top of the terminal's ``received``,
-    ``persons``, ``published``, ``acked_records``, ``acked_snaps``, ``resend_count``,
-    ``pending_pushes``, ``pacing_violations``, ``protocol_violations``, ``sys_time``,
-    ``online_count`` and ``heartbeat_count``: ``acked_generic``,
-    ``unhandled_commands``, ``scene_snap_count``, ``begin_time``. The terminal's door
-    attributes exist but mean nothing here: the camera has no door (digest §4.24).
+    Observable state (thread-safe snapshots), on top of the family's (see
+    ``HFSecurityMqttDevice``): ``acked_generic``, ``unhandled_commands``,
+    ``scene_snap_count``, ``begin_time``, ``behavior_upload_type``. The camera has no
+    door (digest §4.24), and ``DeleteAllPerson`` keeps the records, those waiting for
+    their ``PushAck`` too (§4.7).
     """
 
-    device_operators = FaceTerminalSimulator.device_operators | frozenset(ANALYTICS)
+    kind = "camera"
+    model = Model(
+        # The captured camera (field notes §3.2).
+        device_id="1026700",
+        name="IPC{device_id}",
+        heartbeat_interval=60.0,  # KeepAliveInterval
+        online_repeat_interval=None,  # §7.1: Online repeats at the heartbeat interval
+        firmware="2.1.0.3.4.26-0.101.8 Beta9",
+        buildtime="2022-09-02 14:53:13",
+        client_prefix="IPC",
+    )
+    device_operators = DEVICE_OPERATORS | frozenset(ANALYTICS)
     mqtt_qos = 0  # §1: "v3.1.1, QOS: 0"
     restart_after_delete_all = False  # §4.7 says nothing of a restart, unlike the terminal
     person_length_limits = (("idCard", 31), ("telnum1", 31), ("address", 71))
+    push_ack_types = frozenset(_ACK_KINDS)
+    push_ack_id_keys = ("SnapOrRecordID", "snapOrRecordID")  # both spellings occur (L1314)
+    # PushAck-Ack: "ok" whatever the match (nothing in the document says the device checks
+    # it), the type and ID echoed as strings, under "facesluicId" (sic, L1264, L1299).
+    push_ack_echo = True
+    push_ack_device_key = "facesluicId"
+    search_pic_in_info = False  # §4.4.2: ``pic`` at the top level only (L674)
+    # The camera mixes strings and numbers per message; each shape below is explicit.
+    string_numbers = False
+    activity = CameraActivity
 
     def __init__(
         self,
         host: str,
         port: int,
-        device_id: str = "1026700",
+        device_id: str | None = None,
         *,
-        name: str | None = None,
-        ip: str = "127.0.0.1",
-        topic_prefix: str = "mqtt/face",
-        heartbeat_interval: float = 60.0,
-        online_repeat_interval: float | None = None,
-        resend_interval: float = 10.0,
-        resume_from_breakpoint: bool = True,
         behavior_upload_type: int = BEHAVIOR_UPLOAD_ALL,
-        scene_snap_supported: bool = True,
-        firmware: str = "2.1.0.3.4.26-0.101.8 Beta9",
-        buildtime: str = "2022-09-02 14:53:13",
-        username: str | None = None,
-        password: str | None = None,
-        client_id: str | None = None,
-        keepalive: int = 60,
-        restart_delay: float = 0.5,
         doc_quirks: bool = True,
+        **settings: Any,
     ) -> None:
         """Configure the camera; nothing connects until ``start()``.
 
-        Defaults follow the captured camera (field notes §3.2): ID 1026700, name
-        ``IPC<id>``, heartbeat 60 s (``KeepAliveInterval``). ``Online`` repeats at the
-        heartbeat interval until ``Online-Ack`` (§7.1) unless
-        ``online_repeat_interval`` says otherwise. Unacknowledged records are sent
-        again every ``resend_interval`` s (§8, "in the next 10 seconds or so").
+        ``settings`` are those of ``HFSecurityMqttDevice``; the defaults follow the
+        captured camera (field notes §3.2): ID 1026700, name ``IPC<id>``, heartbeat
+        60 s (``KeepAliveInterval``). ``Online`` repeats at the heartbeat interval until
+        ``Online-Ack`` (§7.1) unless ``online_repeat_interval`` says otherwise.
+        Unacknowledged records are sent again every ``resend_interval`` s (§8, "in the
+        next 10 seconds or so").
 
         ``ResumefromBreakpoint`` is on by default so that tests exercise ``PushAck``
         (the document's default is off, §8). ``behavior_upload_type`` is the §10.1
@@ -271,97 +270,53 @@ class CameraSimulator(FaceTerminalSimulator):
         operators (``GetDeviceInformation`` without ``-Ack``, L1843;
         ``ManualPushSnaps-Ack`` for ``ManualPushRecords``, L3650).
         """
-        prefix = topic_prefix.rstrip("/")
-        # Read by the terminal's constructor (the Will's topic), hence set before it runs.
-        self._online_topic = f"{prefix}/basic"
-        self._heartbeat_topic = f"{prefix}/heartbeat"
-        super().__init__(
-            host,
-            port,
-            device_id,
-            name=name if name is not None else f"IPC{device_id}",
-            ip=ip,
-            topic_prefix=prefix,
-            heartbeat_interval=heartbeat_interval,
-            online_repeat_interval=(
-                online_repeat_interval if online_repeat_interval is not None else heartbeat_interval
-            ),
-            resend_interval=resend_interval,
-            resume_from_breakpoint=resume_from_breakpoint,
-            scene_snap_supported=scene_snap_supported,
-            firmware=firmware,
-            name_key="personName",
-            # The camera mixes strings and numbers per message; each shape below is explicit.
-            string_numbers=False,
-            buildtime=buildtime,
-            username=username,
-            password=password,
-            client_id=client_id or f"IPC-{device_id}",
-            keepalive=keepalive,
-            restart_delay=restart_delay,
-        )
+        super().__init__(host, port, device_id, **settings)
         if behavior_upload_type not in _MQTT_CONFIG_RANGES["BehaviorUploadType"]:
             raise ValueError("behavior_upload_type must be 0-4 or 255 (§10.1)")
+        self._mqtt_config["BehaviorUploadType"] = behavior_upload_type
         self.doc_quirks = doc_quirks
         # The web UI's "Event capture" upload switch (digest §2.2); no MQTT field sets it.
         self.event_capture_upload = True
-        self._mqtt_config = {
-            "StrangerUploadType": 0,
-            "RecordUploadType": 1,
-            "BehaviorUploadType": behavior_upload_type,
-            "KeepAliveInterval": max(1, round(heartbeat_interval)),
-            "ResumefromBreakpoint": int(resume_from_breakpoint),
-            "ReConnect": 0,
-            "Reboot": 0,
-        }
         self._begin_time = self._now_text()
         # Separate ID ranges, so that a PushAck of the wrong type is recognisable (§8).
         self._snap_ids = itertools.count(501)
         self._generic_ids = itertools.count(1689962595)  # the §8.5/§19 example's ID
         self._issued: dict[tuple[int, int], str] = {}
-        self._acked_generic: set[int] = set()
-        self._record_log: list[tuple[dt.datetime, dict[str, Any]]] = []
-        self._snap_log: list[tuple[dt.datetime, dict[str, Any]]] = []
+        # Recognition records (PushAckType 2) and snapshots (1), for §20/§21 re-pushes.
+        self._logs: dict[int, list[tuple[dt.datetime, dict[str, Any]]]] = {2: [], 1: []}
         self._unhandled: list[str] = []
         self._scene_snaps = 0
 
-    # ------------------------------------------------------------------ topics
-
-    @property
-    def basic_topic(self) -> str:
-        """§10.1 ``OnlineTopic`` (default ``mqtt/face/basic``) for ``Online``/``Offline``."""
-        return self._online_topic
-
-    @property
-    def heartbeat_topic(self) -> str:
-        """§10.1 ``HeartbeatTopic`` (default ``mqtt/face/heartbeat``)."""
-        return self._heartbeat_topic
+    def _initial_mqtt_config(self) -> dict[str, int]:
+        """§10.1 reporting fields; ``KeepAliveInterval`` is the heartbeat interval."""
+        return {
+            "StrangerUploadType": 0,
+            "RecordUploadType": 1,
+            "BehaviorUploadType": BEHAVIOR_UPLOAD_ALL,
+            "KeepAliveInterval": max(1, round(self.heartbeat_interval)),
+            "ResumefromBreakpoint": 1,
+            "ReConnect": 0,
+            "Reboot": 0,
+        }
 
     # ------------------------------------------------------- observable state
 
     @property
     def acked_generic(self) -> set[int]:
         """``SnapOrRecordID``s of analytics records acknowledged with ``PushAck`` type 3."""
-        with self._lock:
-            return set(self._acked_generic)
+        return self._acked_ids(3)
 
-    @property
-    def unhandled_commands(self) -> list[str]:
-        """Operators of the camera document that this simulator does not answer."""
-        with self._lock:
-            return list(self._unhandled)
-
-    @property
-    def scene_snap_count(self) -> int:
-        """How many ``GetSceneSnap`` pictures were taken (§11: "frequent calls" hurt)."""
-        with self._lock:
-            return self._scene_snaps
-
-    @property
-    def begin_time(self) -> str:
-        """§10.1 ``BeginTime``: where resumed uploads start."""
-        with self._lock:
-            return self._begin_time
+    unhandled_commands = LockedCopy(
+        "_unhandled", list, "Operators of the camera document that this simulator does not answer."
+    )
+    scene_snap_count = LockedCopy(
+        "_scene_snaps",
+        itself,
+        'How many ``GetSceneSnap`` pictures were taken (§11: "frequent calls" hurt).',
+    )
+    begin_time = LockedCopy(
+        "_begin_time", itself, "§10.1 ``BeginTime``: where resumed uploads start."
+    )
 
     @property
     def behavior_upload_type(self) -> int:
@@ -429,28 +384,15 @@ class CameraSimulator(FaceTerminalSimulator):
                 "telnum": (person["telnum1"] if person else "") or " ",
                 "time": self._now_text(),
             }
-            if no_mask is not None:
-                info["isNoMask"] = str(int(no_mask))
-            info["PushType"] = 0
-            info["targetPosInScene"] = [int(v) for v in target_pos_in_scene]
-            if picture is not None and upload != 2:
-                info["pic"] = to_data_uri(picture)
-            if scene is not None and upload != 2:
-                info["scene"] = to_data_uri(scene)
-            self._issued[(2, record_id)] = "RecPush"
-            if push_type == 2:
-                info = _replay_info(info, name_key=self._replay_name_key)
-            else:
-                info["PushType"] = push_type
-                self._record_log.append((self._now(), dict(info)))
-            if upload == 0:
-                _LOGGER.info("record %s not pushed (RecordUploadType 0)", record_id)
-                return record_id
-            topic = self.push_topic("Rec")
-            payload = self._encode({"operator": "RecPush", "info": info})
-            if push_type != 2:
-                self._await_push_ack(2, record_id, topic, payload)
-        self._publish(topic, payload)
+        self._push_face(
+            (2, record_id),
+            info,
+            no_mask=no_mask,
+            target_pos_in_scene=target_pos_in_scene,
+            pictures={"pic": picture, "scene": scene} if upload != 2 else {},
+            push_type=push_type,
+            upload=upload != 0,
+        )
         return record_id
 
     def push_stranger(
@@ -476,29 +418,53 @@ class CameraSimulator(FaceTerminalSimulator):
                 "SnapID": str(snap_id),
                 "time": self._now_text(),
             }
+            upload = self._mqtt_config["StrangerUploadType"] == 0
+        self._push_face(
+            (1, snap_id),
+            info,
+            no_mask=no_mask,
+            target_pos_in_scene=target_pos_in_scene,
+            pictures={"pic": picture, "scene": scene},
+            push_type=push_type,
+            upload=upload,
+        )
+        return snap_id
+
+    def _push_face(
+        self,
+        ack: tuple[int, int],
+        info: dict[str, Any],
+        *,
+        no_mask: int | None,
+        target_pos_in_scene: Sequence[int],
+        pictures: Mapping[str, bytes | None],
+        push_type: int,
+        upload: bool,
+    ) -> None:
+        """Complete a ``RecPush`` (``ack`` type 2) or ``StrSnapPush`` (type 1) and send it.
+
+        ``info`` gets ``isNoMask`` when given, ``PushType``, ``targetPosInScene`` and the
+        ``pictures`` given (``pic``, ``scene``). The push is logged for the §20/§21
+        manual re-pushes, or, with ``push_type`` 2, shaped as one (no ``PushAck``).
+        Nothing is sent unless ``upload``.
+        """
+        with self._lock:
             if no_mask is not None:
                 info["isNoMask"] = str(int(no_mask))
             info["PushType"] = 0
             info["targetPosInScene"] = [int(v) for v in target_pos_in_scene]
-            if picture is not None:
-                info["pic"] = to_data_uri(picture)
-            if scene is not None:
-                info["scene"] = to_data_uri(scene)
-            self._issued[(1, snap_id)] = "StrSnapPush"
+            for key, picture in pictures.items():
+                if picture is not None:
+                    info[key] = to_data_uri(picture)
+            self._issued[ack] = FACE_PUSHES[ack[0]][0]
             if push_type == 2:
                 info = _replay_info(info, name_key=self._replay_name_key)
             else:
                 info["PushType"] = push_type
-                self._snap_log.append((self._now(), dict(info)))
-            if self._mqtt_config["StrangerUploadType"] != 0:
-                _LOGGER.info("snapshot %s not pushed (StrangerUploadType 1)", snap_id)
-                return snap_id
-            topic = self.push_topic("Snap")
-            payload = self._encode({"operator": "StrSnapPush", "info": info})
-            if push_type != 2:
-                self._await_push_ack(1, snap_id, topic, payload)
-        self._publish(topic, payload)
-        return snap_id
+                self._logs[ack[0]].append((self._now(), dict(info)))
+        self._send_face(
+            ack, info, push_type=push_type, held=None if upload else "its upload is off"
+        )
 
     def push_analytics(
         self, operator: str, *, top_level: Iterable[str] = (), **fields: Any
@@ -549,15 +515,12 @@ class CameraSimulator(FaceTerminalSimulator):
             for key in top_level:
                 if key in info:
                     message[key] = info.pop(key)
-            topic = self.push_topic("Snap")
-            payload = self._encode(message)
             if record_id is not None:
                 self._issued[(3, record_id)] = operator
-                self._await_push_ack(3, record_id, topic, payload)
-        self._publish(topic, payload)
+        self._push("Snap", message, None if record_id is None else (3, record_id))
         return True, record_id
 
-    def _push(self, operator: str, **fields: Any) -> bool:
+    def _push_event(self, operator: str, **fields: Any) -> bool:
         """Push an analytics message without ``SnapOrRecordID``; return whether it was sent."""
         return self._send_analytics(operator, (), fields)[0]
 
@@ -570,7 +533,7 @@ class CameraSimulator(FaceTerminalSimulator):
         upload = self._mqtt_config["BehaviorUploadType"]
         if operator == "BehaviorSnapPush":
             # behaviourType 0 tripwire needs upload type 1, 1 area needs 2 (or 255 for both).
-            kind = _as_int(fields.get("behaviourType"))
+            kind = as_int(fields.get("behaviourType"))
             return upload == BEHAVIOR_UPLOAD_ALL or (kind is not None and upload == kind + 1)
         return upload in spec.behavior
 
@@ -621,7 +584,7 @@ class CameraSimulator(FaceTerminalSimulator):
         """
         now = self._now()
         half = dt.timedelta(seconds=duration / 2)
-        return self._push(
+        return self._push_event(
             "ParabolicSnapPush",
             snapTime=now.strftime("%Y-%m-%d %H:%M:%S"),
             startTime=(now - half).strftime("%Y-%m-%d %H:%M:%S"),
@@ -673,7 +636,7 @@ class CameraSimulator(FaceTerminalSimulator):
                     }
                 ]
             )
-        return self._push(
+        return self._push_event(
             "TemHighSnapPush",
             sparkAlarm=spark_alarm,
             tempeunit=unit,
@@ -697,7 +660,7 @@ class CameraSimulator(FaceTerminalSimulator):
         ``objectAttr.carplate`` only for a motor vehicle. ``scene`` is optional.
         """
         attributes = {"carplate": carplate} if object_type == 2 and carplate is not None else None
-        return self._push(
+        return self._push_event(
             "FullStrSnapPush",
             objectType=object_type,
             objectAttr=attributes,
@@ -722,7 +685,7 @@ class CameraSimulator(FaceTerminalSimulator):
         human, 1 vehicle. Sent only when ``BehaviorUploadType`` is 255 or matches
         (1 tripwire, 2 area).
         """
-        return self._push(
+        return self._push_event(
             "BehaviorSnapPush",
             objectType=object_type,
             behaviourType=behaviour_type,
@@ -736,7 +699,7 @@ class CameraSimulator(FaceTerminalSimulator):
 
         Sent only with ``BehaviorUploadType`` 3 or 255.
         """
-        return self._push("LeaveSnapPush", pic=picture)
+        return self._push_event("LeaveSnapPush", pic=picture)
 
     def push_helmet(
         self,
@@ -789,7 +752,7 @@ class CameraSimulator(FaceTerminalSimulator):
         cycle, all ints. ``minCount`` is in the example but not the table (``None``
         leaves it out).
         """
-        return self._push(
+        return self._push_event(
             "CountInRegionPush",
             realtimeCount=realtime,
             averageCount=average,
@@ -819,7 +782,7 @@ class CameraSimulator(FaceTerminalSimulator):
         ``carSpecial``, ``carBackup``, ``carViewpoint``, ``carplateColor``,
         ``carplateType``, ``carplateFlag``; ``carplate`` text. Defaults are the example's.
         """
-        return self._push(
+        return self._push_event(
             "CatAttrSnapPush",
             objectType=1,
             behaviorType=0,
@@ -844,7 +807,7 @@ class CameraSimulator(FaceTerminalSimulator):
         ``helmet`` 0 no, 1 yes (the opposite sense to §18), ``plate`` the e-bike
         plate. Sent only with ``BehaviorUploadType`` 4 or 255.
         """
-        return self._push("SafetyRidePush", helmet=helmet, plate=plate, pic=picture)
+        return self._push_event("SafetyRidePush", helmet=helmet, plate=plate, pic=picture)
 
     def push_ebike(
         self,
@@ -863,7 +826,7 @@ class CameraSimulator(FaceTerminalSimulator):
     @property
     def _replay_name_key(self) -> str:
         """§5 e.g.2 spells the name of a manually pushed record ``persionName``."""
-        return "persionName" if self.doc_quirks else self.name_key
+        return "persionName" if self.doc_quirks else "personName"
 
     def _success_fields(self, operator: str, info: dict[str, Any]) -> str | int | None:
         """Complete a successful camera ack as its document example does.
@@ -881,22 +844,6 @@ class CameraSimulator(FaceTerminalSimulator):
         return _SUCCESS_CODES.get(operator)
 
     # ------------------------------------------------------------- commands
-
-    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
-        """Map the camera's commands: the terminal's without the door, and camera-only ones."""
-        handlers = super()._handlers()
-        for door_only in ("Unlock", "GetDoorconfig", "UpDoorconfig"):
-            del handlers[door_only]
-        handlers.update(
-            {
-                "GetDeviceInformation": self._cmd_get_device_information,
-                "AddPersons": self._cmd_add_persons,
-                "EditPersonsNew": self._cmd_edit_persons_new,
-                "ManualPushRecords": self._cmd_manual_push_records,
-                "ManualPushSnaps": self._cmd_manual_push_snaps,
-            }
-        )
-        return handlers
 
     def _unknown_operator(self, operator: str, command: dict[str, Any]) -> None:
         """Say nothing, as a device ignores what it does not parse; note it for tests.
@@ -918,50 +865,20 @@ class CameraSimulator(FaceTerminalSimulator):
             self._protocol_violations.append(text)
         _LOGGER.info("camera %s: ignoring operator %r", self.device_id, operator)
 
-    def _cmd_push_ack(self, command: dict[str, Any]) -> None:
-        """§8 ``PushAck``: stop re-sending the record it names; answer ``PushAck-Ack``.
+    def _accept_push_ack(self, ack_type: int, item_id: int, info: Mapping[str, Any]) -> None:
+        """§8 ``PushAck``: stop re-sending the record it names, if it names it right. Lock held.
 
         ``PushAckType`` 1 acknowledges a ``StrSnapPush`` ``SnapID``, 2 a ``RecPush``
         ``RecordID`` and 3 the ``SnapOrRecordID`` of a generic analytics record; both
         may be ints or strings, and ``snapOrRecordID`` (L1314) is read too. The §8
         prose says type 1 for recognition records, which is wrong (the table says 2):
         an ack whose type does not match the record is no ack, the record keeps
-        coming, and a protocol violation is recorded. The answer is "ok" whatever the
-        match, since nothing in the document says the device checks; it echoes the
-        type and ID as strings under ``facesluicId`` (sic, L1264, L1299).
+        coming, and a protocol violation is recorded.
         """
-        info = command.get("info")
-        if not isinstance(info, dict):
-            self._ack(command, error=CommandError(462, "Parameter error"))
-            return
-        ack_type = _as_int(info.get("PushAckType"))
-        raw_id = info.get("SnapOrRecordID", info.get("snapOrRecordID"))
-        item_id = _as_int(raw_id)
-        with self._lock:
-            if self._drop_acks > 0:
-                self._drop_acks -= 1
-                _LOGGER.info("camera %s: dropping PushAck %s/%s", self.device_id, ack_type, item_id)
-                return
-            if ack_type not in _ACK_KINDS or item_id is None:
-                error: CommandError | None = CommandError(462, "Parameter error")
-            else:
-                error = None
-                key = (ack_type, item_id)
-                if key in self._issued:
-                    self._pending.pop(key, None)
-                    {1: self._acked_snaps, 2: self._acked_records, 3: self._acked_generic}[
-                        ack_type
-                    ].add(item_id)
-                else:
-                    self._protocol_violations.append(self._wrong_ack_text(ack_type, item_id))
-        if error is not None:
-            self._ack(command, error=error, device_key="facesluicId")
-            return
-        self._ack(
-            command,
-            {"PushAckType": str(ack_type), "SnapOrRecordID": str(item_id)},
-            device_key="facesluicId",
-        )
+        if (ack_type, item_id) in self._issued:
+            super()._accept_push_ack(ack_type, item_id, info)
+        else:
+            self._protocol_violations.append(self._wrong_ack_text(ack_type, item_id))
 
     def _wrong_ack_text(self, ack_type: int, item_id: int) -> str:
         """Describe a ``PushAck`` that names no record of its type. Lock held."""
@@ -981,6 +898,7 @@ class CameraSimulator(FaceTerminalSimulator):
         """§10.3.2: ``SysTime`` as "YYYY-MM-DD hh:mm:ss" (colons, as the example)."""
         self._ack(command, {"SysTime": self._now_text()})
 
+    @handles("GetDeviceInformation")
     def _cmd_get_device_information(self, command: dict[str, Any]) -> None:
         """§10.7: ``DeviceType`` "0" (IPC) and ``DeviceSubType`` "0", as strings.
 
@@ -1022,7 +940,7 @@ class CameraSimulator(FaceTerminalSimulator):
             updated: dict[str, int] = {}
             for key, allowed in _MQTT_CONFIG_RANGES.items():
                 if key in info:
-                    value = _as_int(info[key])
+                    value = as_int(info[key])
                     if value is None or value not in allowed:
                         raise CommandError(462, "Parameter error")
                     updated[key] = value
@@ -1034,7 +952,7 @@ class CameraSimulator(FaceTerminalSimulator):
                         raise CommandError(462, "Parameter error")
                     topics[key] = value
             begin = info.get("BeginTime")
-            if begin not in (None, "") and _parse_time(begin) is None:
+            if begin not in (None, "") and parse_time(begin) is None:
                 raise CommandError(462, "Parameter error")
             with self._lock:
                 self._mqtt_config.update(updated)
@@ -1073,12 +991,12 @@ class CameraSimulator(FaceTerminalSimulator):
         def body(info: dict[str, Any]) -> dict[str, Any]:
             if self._target_mismatch(command):
                 raise CommandError(463, "Unknow facesluiceId")
-            img_type = _as_int(info.get("ImgType", 2))
+            img_type = as_int(info.get("ImgType", 2))
             if img_type != 2:
                 raise CommandError(462, "Parameter error")
             if not self.scene_snap_supported:
                 raise CommandError(11000, "Shoot one picture fail")
-            quality = _as_int(info.get("ImgQuality", 55)) or 55
+            quality = as_int(info.get("ImgQuality", 55)) or 55
             picture = make_scene(fmt="jpeg", quality=min(max(quality, 55), 100))
             with self._lock:
                 self._scene_snaps += 1
@@ -1088,16 +1006,9 @@ class CameraSimulator(FaceTerminalSimulator):
 
     # -------------------------------------------------------------- persons
 
-    def _new_person(self, custom_id: str) -> dict[str, Any]:
-        """Create a person with the camera's §4.1 fields at their defaults. Lock held."""
+    def _person_defaults(self) -> dict[str, Any]:
+        """Return the camera's own §4.1 person fields at their defaults."""
         return {
-            "customId": custom_id,
-            "personId": str(next(self._person_ids)),
-            "name": "",
-            "personType": 0,
-            "gender": 0,
-            "idCard": "",
-            "birthday": "",
             "telnum1": "",
             "address": "",
             "tempValid": 0,
@@ -1105,8 +1016,6 @@ class CameraSimulator(FaceTerminalSimulator):
             "validEnd": "",
             "effectNumber": PERMANENT_EFFECT_NUMBER,
             "createTime": self._now_text(),
-            "picture": None,
-            "picURI": None,
         }
 
     def _check_person_fields(self, operator: str, info: Mapping[str, Any]) -> None:
@@ -1120,7 +1029,7 @@ class CameraSimulator(FaceTerminalSimulator):
             )
         effect = info.get("effectNumber")
         if effect is not None:
-            number = _as_int(effect)
+            number = as_int(effect)
             if number is None or not (
                 1 <= number <= MAX_EFFECT_NUMBER or number == PERMANENT_EFFECT_NUMBER
             ):
@@ -1128,7 +1037,7 @@ class CameraSimulator(FaceTerminalSimulator):
                     f"{operator}: effectNumber {effect!r} outside 1~10000 or 0xffff (§4.1)"
                 )
         temp_valid = info.get("tempValid")
-        if temp_valid is not None and _as_int(temp_valid) not in (0, 1):
+        if temp_valid is not None and as_int(temp_valid) not in (0, 1):
             self._protocol_violations.append(f"{operator}: tempValid {temp_valid!r} not 0/1 (§4.1)")
 
     def _apply_person_fields(
@@ -1138,14 +1047,9 @@ class CameraSimulator(FaceTerminalSimulator):
         checked: Mapping[str, Any] | None = None,
     ) -> None:
         """Copy the camera's §4.1 person fields from ``info`` into ``person``."""
-        for key in ("personType", "gender", "tempValid", "effectNumber"):
-            value = _as_int(info.get(key))
-            if value is not None:
-                person[key] = value
-        for key in ("idCard", "birthday", "telnum1", "address", "validBegin", "validEnd"):
-            value = info.get(key)
-            if isinstance(value, str):
-                person[key] = value
+        self._copy_person_fields(
+            person, info, _PERSON_NUMBERS, _PERSON_TEXTS, example_spellings=False
+        )
 
     def _check_person(self, info: Mapping[str, Any], custom_id: str, name: str) -> dict[str, Any]:
         """Check an ``EditPerson`` (§4.1) before anything changes. Lock held.
@@ -1161,7 +1065,7 @@ class CameraSimulator(FaceTerminalSimulator):
         both ``pic`` and ``picURI`` are accepted but recorded in
         ``protocol_violations``.
         """
-        if "personType" in info and _as_int(info["personType"]) not in (0, 1):
+        if "personType" in info and as_int(info["personType"]) not in (0, 1):
             raise CommandError(462, "Parameter error")
         if info.get("pic") and info.get("picURI"):
             self._protocol_violations.append(
@@ -1188,6 +1092,7 @@ class CameraSimulator(FaceTerminalSimulator):
             raise CommandError(417, "json of person's data is not equal PersonNum")
         return persons
 
+    @handles("AddPersons")
     def _cmd_add_persons(self, command: dict[str, Any]) -> None:
         """§4.2 ``AddPersons``: up to 1000 new persons with URL pictures (``picURI``).
 
@@ -1195,75 +1100,53 @@ class CameraSimulator(FaceTerminalSimulator):
         missing, 463 no ``picURI``. The URLs are stored, not downloaded. The batch is
         processed at once, so the device is never "busy" (410).
         """
-        self._run_batch(command, adding=True)
+        self._add_persons(command, adding=True)
 
+    @handles("EditPersonsNew")
     def _cmd_edit_persons_new(self, command: dict[str, Any]) -> None:
         """§4.3 ``EditPersonsNew``: upsert up to 1000 persons; ``picURI`` only when it changes.
 
         Per-person ``errcode`` (§29.8): 461 no ``customId``, 481 a new person without
         ``picURI``.
         """
-        self._run_batch(command, adding=False)
+        self._add_persons(command, adding=False)
 
-    def _run_batch(self, command: dict[str, Any], *, adding: bool) -> None:
+    def _add_persons(self, command: dict[str, Any], *, adding: bool) -> None:
         """Apply an ``AddPersons``/``EditPersonsNew`` batch and answer with its counts.
 
         Base64 ``pic`` is not accepted in a batch ("URI pictures only", L364): it is
         recorded as a protocol violation and treated as absent.
         """
         operator = str(command["operator"])
-        try:
-            persons = self._batch_persons(
-                command, no_info="can not find info" if adding else "can not find data"
-            )
-        except CommandError as err:
-            self._ack(command, error=err)
-            return
-        succeeded: list[dict[str, str]] = []
-        failed: list[dict[str, str]] = []
-        with self._lock:
-            for entry in persons:
-                custom_id = entry.get("customId") if isinstance(entry, dict) else None
-                if not isinstance(custom_id, str) or not custom_id.strip():
-                    failed.append({"customId": str(custom_id or ""), "errcode": "461"})
-                    continue
-                if entry.get("pic"):
-                    self._protocol_violations.append(
-                        f"{operator}: base64 pic for {custom_id}; batches take picURI only (§4.2)"
-                    )
-                existing = self._persons.get(custom_id)
-                pic_uri = entry.get("picURI")
-                if adding and existing is not None:
-                    failed.append({"customId": custom_id, "errcode": "461"})
-                    continue
-                if existing is None and not pic_uri:
-                    failed.append({"customId": custom_id, "errcode": "463" if adding else "481"})
-                    continue
-                name = entry.get("name")
-                name = name if isinstance(name, str) else (existing or {}).get("name", "")
-                self._check_limits(operator, entry, custom_id, name)
-                self._check_person_fields(operator, entry)
-                person = dict(existing) if existing is not None else self._new_person(custom_id)
-                person["name"] = name
-                self._apply_person_fields(person, entry)
-                if pic_uri:
-                    person["picURI"], person["picture"] = str(pic_uri), None
-                self._persons[custom_id] = person
-                succeeded.append({"customId": custom_id})
-        self._ack(
-            command,
-            {
-                "AddErrNum": str(len(failed)),
-                "AddSucNum": str(len(succeeded)),
-                "AddErrInfo": failed,
-                "AddSucInfo": succeeded,
-            },
-        )
+        no_info = "can not find info" if adding else "can not find data"
 
-    def _delete_all_persons(self) -> None:
-        """§4.7: empty the person lists but keep the records, pending ``PushAck`` ones too."""
-        with self._lock:
-            self._persons.clear()
+        def add(entry: Any) -> tuple[bool, dict[str, str]]:
+            custom_id = entry.get("customId") if isinstance(entry, dict) else None
+            if not isinstance(custom_id, str) or not custom_id.strip():
+                return False, {"customId": str(custom_id or ""), "errcode": "461"}
+            if entry.get("pic"):
+                self._protocol_violations.append(
+                    f"{operator}: base64 pic for {custom_id}; batches take picURI only (§4.2)"
+                )
+            existing = self._persons.get(custom_id)
+            pic_uri = entry.get("picURI")
+            if adding and existing is not None:
+                return False, {"customId": custom_id, "errcode": "461"}
+            if existing is None and not pic_uri:
+                return False, {"customId": custom_id, "errcode": "463" if adding else "481"}
+            name = entry.get("name")
+            name = name if isinstance(name, str) else (existing or {}).get("name", "")
+            self._check_limits(operator, entry, custom_id, name)
+            self._check_person_fields(operator, entry)
+            person = dict(existing) if existing is not None else self._new_person(custom_id)
+            person["name"] = name
+            self._apply_person_fields(person, entry)
+            if pic_uri:
+                person["picURI"], person["picture"] = str(pic_uri), None
+            self._persons[custom_id] = person
+            return True, {"customId": custom_id}
+
+        self._run_batch(command, "Add", partial(self._batch_persons, no_info=no_info), add)
 
     def _query_person_fields(self, total: int, ids: list[str]) -> dict[str, Any]:
         """Build the §4.4.1 answer, its counts as strings.
@@ -1277,19 +1160,13 @@ class CameraSimulator(FaceTerminalSimulator):
             "customId": ",".join(ids),
         }
 
-    def _cmd_search_person(self, command: dict[str, Any]) -> None:
+    def _search_person_fields(self, person: Mapping[str, Any]) -> dict[str, Any]:
         """§4.4.2 one person, numbers as strings, ``creatTime`` (sic).
 
         ``Picture`` 1 adds ``pic``, at the top level of the answer as in the example
-        (L674), not inside ``info``. 463 without ``customId``, 464 unknown person.
+        (L674), not inside ``info`` (``search_pic_in_info``).
         """
-        try:
-            info = self._info(command)
-            person = self._find_person(info.get("customId"))
-        except CommandError as err:
-            self._ack(command, error=err)
-            return
-        extra = {
+        return {
             "personId": person["personId"],
             "customId": person["customId"],
             "name": person["name"],
@@ -1301,26 +1178,14 @@ class CameraSimulator(FaceTerminalSimulator):
             "telnum1": person["telnum1"],
             "personType": str(person["personType"]),
         }
-        top_level = None
-        if _as_int(info.get("Picture")) == 1 and person["picture"] is not None:
-            top_level = {"pic": to_data_uri(person["picture"])}
-        self._ack(command, extra, top_level=top_level)
-
-    def _find_person(self, custom_id: object) -> dict[str, Any]:
-        """Return a copy of the person; 463 without a ``customId``, 464 unknown (§29.2)."""
-        if not isinstance(custom_id, str) or not custom_id:
-            raise CommandError(463, "Parameter customId error")
-        with self._lock:
-            person = self._persons.get(custom_id)
-            if person is None:
-                raise CommandError(464, "can't find customId's person")
-            return dict(person)
 
     def _list_entry(self, person: Mapping[str, Any]) -> dict[str, Any]:
         """Build a §4.4.3 ``List`` item.
 
         ``LibID``, ``personType`` and ``gender`` are ints and an empty ``idCard`` or
-        ``address`` is " ", as in the example.
+        ``address`` is " ", as in the example. The §4.4.3 answer itself has the
+        family's filters and paging, ``code`` the number 200 (``_success_fields``),
+        ``TotalPersonNum``/``PersonNum`` as ints and no ``result``, like both examples.
         """
         return {
             "LibID": int(person["personId"]),
@@ -1334,17 +1199,9 @@ class CameraSimulator(FaceTerminalSimulator):
             "customId": person["customId"],
         }
 
-    def _cmd_search_person_list(self, command: dict[str, Any]) -> None:
-        """§4.4.3 paged search: the terminal's filters and paging, the camera's answer.
-
-        ``code`` is the number 200 and ``info`` has ``TotalPersonNum``/``PersonNum``
-        as ints and no ``result``, like both examples. 466 "can not find person" when
-        nothing matches, 465 for another device's ``facesluiceId``.
-        """
-        super()._cmd_search_person_list(command)
-
     # ---------------------------------------------------------- manual push
 
+    @handles("ManualPushRecords")
     def _cmd_manual_push_records(self, command: dict[str, Any]) -> None:
         """§20 re-push the recognition records of ``TimeS``..``TimeE`` with ``PushType`` 2.
 
@@ -1356,6 +1213,7 @@ class CameraSimulator(FaceTerminalSimulator):
         """
         self._manual_push(command, records=True)
 
+    @handles("ManualPushSnaps")
     def _cmd_manual_push_snaps(self, command: dict[str, Any]) -> None:
         """§21 re-push the stranger snapshots of ``TimeS``..``TimeE`` (§29.14 errors)."""
         self._manual_push(command, records=False)
@@ -1368,10 +1226,10 @@ class CameraSimulator(FaceTerminalSimulator):
         def body(info: dict[str, Any]) -> dict[str, Any]:
             if self._target_mismatch(command):
                 raise CommandError(463, "Unknow facesluiceId")
-            begin = _parse_time(info.get("TimeS"))
+            begin = parse_time(info.get("TimeS"))
             if begin is None:
                 raise CommandError(464, "Unknow TimeS")
-            end = _parse_time(info.get("TimeE"))
+            end = parse_time(info.get("TimeE"))
             if end is None:
                 raise CommandError(465, "Unknow TimeE")
             with self._lock:
@@ -1379,7 +1237,7 @@ class CameraSimulator(FaceTerminalSimulator):
                     raise CommandError(467, "Unknow RecordUploadType")
                 if not records and self._mqtt_config["StrangerUploadType"] != 0:
                     raise CommandError(467, "Unknow StrangerUploadType")
-                log = self._record_log if records else self._snap_log
+                log = self._logs[2 if records else 1]
                 replays.extend(
                     _replay_info(entry, name_key=self._replay_name_key)
                     for when, entry in log
@@ -1400,8 +1258,6 @@ class CameraSimulator(FaceTerminalSimulator):
             self._ack(command, error=err, operator=operator)
             return
         self._ack(command, extra, operator=operator)
-        push_operator, topic = ("RecPush", "Rec") if records else ("StrSnapPush", "Snap")
+        push_operator, suffix = FACE_PUSHES[2 if records else 1]
         for replay in replays:
-            self._publish(
-                self.push_topic(topic), self._encode({"operator": push_operator, "info": replay})
-            )
+            self._push(suffix, {"operator": push_operator, "info": replay})

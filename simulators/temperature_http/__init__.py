@@ -4,8 +4,8 @@ An independent implementation of "Body temperature detection and face recognitio
 intelligent terminal HTTP docking protocol V1.16"
 (``shared/seeds/temperature-terminal-http-v1.16.txt``), used by tests and the demo to
 play the tablet, an HTTP client, against the integration's webhook (or a test server).
-The random activity of the command line is ``simulators.temperature_http.__main__``'s
-``random_activity``.
+Its random activity (the command line's and the demo's) is
+``simulators.temperature_http.activity``.
 """
 
 from .device import (

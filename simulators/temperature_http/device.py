@@ -38,8 +38,10 @@ import zlib
 import aiohttp
 from PIL import Image
 
-from simulators.face_terminal_mqtt.images import decode_base64_picture, make_jpeg, sniff_format
-from simulators.lifecycle import StartStop, wait_for
+from simulators.base import LockedCopy, Simulator, itself, rows, utf8_len
+from simulators.images import decode_base64_picture, make_jpeg, sniff_format
+
+from .activity import TabletActivity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -143,10 +145,6 @@ class _FacelibError(Exception):
     """A face-library operation failed; the message says why (the device sends no reason)."""
 
 
-def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
 def _is_int(value: object) -> bool:
     """Tell whether ``value`` is a JSON integer (``bool`` is not one)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -173,7 +171,7 @@ def decode_picture(text: object) -> bytes:
     return data
 
 
-class TemperatureTabletSimulator(StartStop):
+class TemperatureTabletSimulator(Simulator):
     """One body-temperature tablet POSTing to one URL (the integration's webhook).
 
     Observable state for tests (each a thread-safe snapshot): ``persons``,
@@ -182,8 +180,12 @@ class TemperatureTabletSimulator(StartStop):
     ``facelib_results``, ``uptime``, ``time_zone``.
     """
 
+    kind = "tablet"
+    posts_to_webhook = True
+    has_door = True  # the relay of §12
     content_type: str = "application/json"
     """The ``Content-Type`` of every POST; the document specifies none (L97-L99)."""
+    activity = TabletActivity
 
     def __init__(
         self,
@@ -206,7 +208,7 @@ class TemperatureTabletSimulator(StartStop):
         device: 180). ``timeout`` bounds each HTTP exchange.
         """
         self.url = url
-        self.cid = str(cid)
+        self.device_id = str(cid)
         self.app_version = app_version
         self.honour_time_interval = honour_time_interval
         self.capacity = capacity
@@ -251,11 +253,26 @@ class TemperatureTabletSimulator(StartStop):
 
     # --------------------------------------------------------------- lifecycle
 
-    def start(self, *, wait: bool = True) -> None:
+    @property
+    def cid(self) -> str:
+        """The tablet's identification number (its ``device_id``), in every message."""
+        return self.device_id
+
+    def configure_url(self, url: str) -> None:
+        """Post to ``url`` from now on (the webhook that the platform made)."""
+        self.url = url
+
+    @property
+    def link(self) -> str:
+        """The URL, for log lines."""
+        return f"posting to {self.url}"
+
+    def start(self, timeout: float | None = None) -> None:
         """Start the tablet's thread; the first heartbeat goes out at once ("boot").
 
-        With ``wait`` (the default), return only once that heartbeat has been answered
-        (or has failed), so that tests see a settled device.
+        Return once that heartbeat has been answered (or has failed), so that tests see
+        a settled device, or after ``timeout`` s (default: the HTTP ``timeout`` + 5 s;
+        0 does not wait).
         """
         with self._lock:
             if self._thread is not None:
@@ -268,8 +285,7 @@ class TemperatureTabletSimulator(StartStop):
             )
         self._thread.start()
         self._ready.wait()
-        if wait:
-            self._first_heartbeat.wait(self.timeout + 5.0)
+        self._first_heartbeat.wait(self.timeout + 5.0 if timeout is None else timeout)
 
     def stop(self) -> None:
         """Stop the loop, close the HTTP session and join the thread."""
@@ -350,8 +366,6 @@ class TemperatureTabletSimulator(StartStop):
 
     # ------------------------------------------------------------ test helpers
 
-    wait_for = staticmethod(wait_for)
-
     def fail_next_facelib(self, count: int = 1) -> None:
         """Make the next ``count`` ``facelib_manage`` add/modify/delete commands fail."""
         with self._lock:
@@ -391,95 +405,89 @@ class TemperatureTabletSimulator(StartStop):
 
     # ------------------------------------------------------- observable state
 
-    @property
-    def persons(self) -> dict[str, dict[str, Any]]:
-        """The face library by person id: name, card_no, age, sex, strategy_id, image."""
-        with self._lock:
-            return {key: dict(value) for key, value in self._persons.items()}
+    persons = LockedCopy(
+        "_persons",
+        rows,
+        "The face library by person id: name, card_no, age, sex, strategy_id, image.",
+    )
+    unlock_count = LockedCopy(
+        "_unlock_count", itself, "How many times ``control`` switched the relay (§12)."
+    )
+    heartbeat_count = LockedCopy(
+        "_heartbeat_count",
+        itself,
+        "Number of ``type`` 3 heartbeats sent (query results in their slot not counted).",
+    )
+    commands = LockedCopy(
+        "_commands",
+        copy.deepcopy,
+        "Every command body the tablet read (heartbeat and batch replies), parsed, in order.",
+    )
+    failed_records = LockedCopy(
+        "_failed", len, "Records kept for retransmission (§6), at most 2,000."
+    )
+    resent_count = LockedCopy(
+        "_resent_count", itself, "Failed records re-sent and accepted since the start."
+    )
+    time_interval = LockedCopy("_interval", itself, "The current heartbeat interval, s (§3.2).")
+    config = LockedCopy(
+        "_config",
+        copy.deepcopy,
+        "The §9 parameters: face_rec, face_cap, facemask, temperature, relay, misc.",
+    )
+    protocol_violations = LockedCopy(
+        "_violations",
+        list,
+        "What the server did that the document does not allow, one short reason each.",
+    )
+    last_status = LockedCopy(
+        "_last_status",
+        itself,
+        "HTTP status of the last POST (0: no HTTP answer; ``None``: nothing sent yet).",
+    )
+    sent = LockedCopy(
+        "_sent",
+        lambda sent: copy.deepcopy(list(sent)),
+        "The last 1,000 bodies POSTed (except ``post_raw``), oldest first.",
+    )
+    facelib_results = LockedCopy(
+        "_facelib_results",
+        lambda results: [dict(item) for item in results],
+        "Each ``facelib_manage`` add/modify/delete: ``seq``, ``type``, ``ok``, ``reason``.",
+    )
+    uptime = LockedCopy(
+        "_uptime", itself, "The heartbeat's ``uptime``: the Unix time of the last boot (L117)."
+    )
+    reboot_count = LockedCopy(
+        "_reboot_count", itself, "Number of ``reboot`` commands obeyed (§11)."
+    )
+    time_zone = LockedCopy(
+        "_time_zone", itself, "The last ``time_set.time_zone`` (s), ``None`` before any."
+    )
 
     @property
-    def unlock_count(self) -> int:
-        """How many times ``control`` switched the relay (§12)."""
-        with self._lock:
-            return self._unlock_count
+    def connected(self) -> bool:
+        """True while running with its last POST answered over HTTP (whatever the status)."""
+        return self.running and self.last_status not in (None, 0)
 
     @property
-    def heartbeat_count(self) -> int:
-        """Number of ``type`` 3 heartbeats sent (query results in their slot not counted)."""
-        with self._lock:
-            return self._heartbeat_count
+    def announcements(self) -> int:
+        """Number of heartbeats sent (``heartbeat_count``)."""
+        return self.heartbeat_count
 
     @property
-    def commands(self) -> list[dict[str, Any]]:
-        """Every command body the tablet read (heartbeat and batch replies), parsed, in order."""
-        with self._lock:
-            return copy.deepcopy(self._commands)
+    def answered(self) -> bool:
+        """True once a heartbeat reply set the clock (``time_set``, §3.3).
 
-    @property
-    def failed_records(self) -> int:
-        """Records kept for retransmission (§6), at most 2,000."""
-        with self._lock:
-            return len(self._failed)
+        A platform that took the tablet in and keeps its clock (Home Assistant with the
+        ``sync_time`` option) shows it so; a heartbeat answered 200 without a command
+        says nothing either way.
+        """
+        return self.time_zone is not None
 
-    @property
-    def resent_count(self) -> int:
-        """Failed records re-sent and accepted since the start."""
-        with self._lock:
-            return self._resent_count
-
-    @property
-    def time_interval(self) -> float:
-        """The current heartbeat interval, s (§3.2)."""
-        with self._lock:
-            return self._interval
-
-    @property
-    def config(self) -> dict[str, dict[str, int | float]]:
-        """The §9 parameters: face_rec, face_cap, facemask, temperature, relay, misc."""
-        with self._lock:
-            return copy.deepcopy(self._config)
-
-    @property
-    def protocol_violations(self) -> list[str]:
-        """What the server did that the document does not allow, one short reason each."""
-        with self._lock:
-            return list(self._violations)
-
-    @property
-    def last_status(self) -> int | None:
-        """HTTP status of the last POST (0: no HTTP answer; ``None``: nothing sent yet)."""
-        with self._lock:
-            return self._last_status
-
-    @property
-    def sent(self) -> list[dict[str, Any]]:
-        """The last 1,000 bodies POSTed (except ``post_raw``), oldest first."""
-        with self._lock:
-            return copy.deepcopy(list(self._sent))
-
-    @property
-    def facelib_results(self) -> list[dict[str, Any]]:
-        """Each ``facelib_manage`` add/modify/delete: ``seq``, ``type``, ``ok``, ``reason``."""
-        with self._lock:
-            return [dict(item) for item in self._facelib_results]
-
-    @property
-    def uptime(self) -> int:
-        """The heartbeat's ``uptime``: the Unix time of the last boot (L117)."""
-        with self._lock:
-            return self._uptime
-
-    @property
-    def reboot_count(self) -> int:
-        """Number of ``reboot`` commands obeyed (§11)."""
-        with self._lock:
-            return self._reboot_count
-
-    @property
-    def time_zone(self) -> int | None:
-        """The last ``time_set.time_zone`` (s), ``None`` before any."""
-        with self._lock:
-            return self._time_zone
+    def last_unlock_via(self) -> str | None:
+        """Return how the door opened: the tablet's only way is ``control`` in a heartbeat reply."""
+        return "control in a heartbeat reply" if self.unlock_count else None
 
     @property
     def door_fails(self) -> bool:
@@ -781,7 +789,7 @@ class TemperatureTabletSimulator(StartStop):
         person_id = face.get("id")
         if not isinstance(person_id, str) or not person_id:
             raise _FacelibError("id missing or empty")
-        if _utf8_len(person_id) > MAX_ID_BYTES:
+        if utf8_len(person_id) > MAX_ID_BYTES:
             raise _FacelibError(f"id longer than {MAX_ID_BYTES} bytes")
         fields = self._person_fields(face, MAX_NAME_BYTES, MAX_CARD_BYTES)
         image: bytes | None = None
@@ -815,20 +823,14 @@ class TemperatureTabletSimulator(StartStop):
     def _person_fields(face: dict[str, Any], max_name: int, max_card: int) -> dict[str, Any]:
         """Validate and map the optional person fields (name, age, sex, strategyId, cardNo)."""
         fields: dict[str, Any] = {}
-        if "name" in face:
-            name = face["name"]
-            if not isinstance(name, str):
-                raise _FacelibError("name is not a string")
-            if _utf8_len(name) > max_name:
-                raise _FacelibError(f"name longer than {max_name} bytes")
-            fields["name"] = name
-        if "cardNo" in face:
-            card = face["cardNo"]
-            if not isinstance(card, str):
-                raise _FacelibError("cardNo is not a string")
-            if _utf8_len(card) > max_card:
-                raise _FacelibError(f"cardNo longer than {max_card} bytes")
-            fields["card_no"] = card
+        for key, field, limit in (("name", "name", max_name), ("cardNo", "card_no", max_card)):
+            if key in face:
+                text = face[key]
+                if not isinstance(text, str):
+                    raise _FacelibError(f"{key} is not a string")
+                if utf8_len(text) > limit:
+                    raise _FacelibError(f"{key} longer than {limit} bytes")
+                fields[field] = text
         if "age" in face:
             if not _is_int(face["age"]):
                 raise _FacelibError("age is not an int")
@@ -952,7 +954,7 @@ class TemperatureTabletSimulator(StartStop):
     def _batch_person(self, op: object, entry: dict[str, Any]) -> int:
         """One batch person: ``operType`` 1 add/modify (``image`` a string) or 3 delete."""
         person_id = str(entry["id"])
-        if _utf8_len(person_id) > MAX_ID_BYTES:
+        if utf8_len(person_id) > MAX_ID_BYTES:
             return BATCH_BAD_PARAMETER
         if op == 3:
             with self._lock:

@@ -43,6 +43,21 @@ class Capability(StrEnum):
     DELETE_ALL_PEOPLE = "delete_all_people"
 
 
+PEOPLE_CAPABILITIES = frozenset(
+    {
+        Capability.ENROLL,
+        Capability.DELETE_PERSON,
+        Capability.LIST_PEOPLE,
+        Capability.DELETE_ALL_PEOPLE,
+    }
+)
+"""Keeping the people stored on a device: what every protocol here can do."""
+RECORD_CAPABILITIES = frozenset(
+    {Capability.RECORD_PICTURE, Capability.ACCESS_EVENTS, Capability.ALARM_EVENTS}
+)
+"""Pushing access records with pictures, and their alarms: what every protocol here does."""
+
+
 class AccessKind(StrEnum):
     """Event types of the `access` event entity."""
 

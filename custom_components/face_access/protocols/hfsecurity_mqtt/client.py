@@ -44,20 +44,8 @@ from ..model import (
     UnsupportedError,
 )
 from ..wire import DecodeError, integer as _int, text as _text
+from . import codec
 from .analytics import ANALYTICS_OPERATORS, analytics_from
-from .codec import (
-    Envelope,
-    ack_result,
-    credential_from,
-    decode_envelope,
-    edit_person_info,
-    format_time,
-    id_matches,
-    info_from_online,
-    person_from_list_entry,
-    record_from_rec_push,
-    record_from_str_snap_push,
-)
 from .variants import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, MISSED_HEARTBEATS, MqttVariant
 
 if TYPE_CHECKING:
@@ -122,7 +110,7 @@ class HFSecurityMqttClient:
         self._clock_set = False
         self._timeout = command_timeout
         self._unsubscribe: list[Callable[[], None]] = []
-        self._pending: dict[str, asyncio.Future[Envelope]] = {}
+        self._pending: dict[str, asyncio.Future[codec.Envelope]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._people_lock = asyncio.Lock()
         self._last_photo_command = 0.0
@@ -212,7 +200,7 @@ class HFSecurityMqttClient:
             )
             return
         try:
-            env = decode_envelope(payload)
+            env = codec.decode_envelope(payload)
         except DecodeError as err:
             _LOGGER.warning("Dropped a message on %s: %s", topic, err)
             return
@@ -220,9 +208,9 @@ class HFSecurityMqttClient:
             return  # a command (ours, echoed by the `<id>/#` subscription); never a device's
         shared = not topic.startswith(f"{self.command_topic}/")
         reported = env.device_id
-        if shared and not id_matches(reported, self.device_id):
+        if shared and not codec.id_matches(reported, self.device_id):
             return  # another device on the shared topics: normal, not an error
-        if not shared and reported is not None and not id_matches(reported, self.device_id):
+        if not shared and reported is not None and not codec.id_matches(reported, self.device_id):
             _LOGGER.warning("Dropped %s on %s: it names another device", env.operator, topic)
             return
         try:
@@ -232,7 +220,7 @@ class HFSecurityMqttClient:
         except Exception:  # a device must never be able to raise into the host
             _LOGGER.exception("Failed to handle %s from device %s", env.operator, self.device_id)
 
-    def _dispatch(self, env: Envelope) -> None:
+    def _dispatch(self, env: codec.Envelope) -> None:
         """Route by operator, compared without case (digest §2.2).
 
         An answer is matched by its `messageId` whatever its operator says: the camera names
@@ -247,9 +235,9 @@ class HFSecurityMqttClient:
         capabilities = self.variant.profile.capabilities
         message: DeviceMessage | None
         if operator == "recpush":
-            message = self._record(env, record_from_rec_push(env), ack_type=2)
+            message = self._record(env, codec.record_from_rec_push(env), ack_type=2)
         elif operator == "strsnappush":
-            message = self._record(env, record_from_str_snap_push(env), ack_type=1)
+            message = self._record(env, codec.record_from_str_snap_push(env), ack_type=1)
         elif operator in ANALYTICS_OPERATORS and Capability.ANALYTICS_EVENTS in capabilities:
             event, acked = analytics_from(env)
             message = self._record(env, event, ack_type=3 if acked else None)
@@ -257,10 +245,10 @@ class HFSecurityMqttClient:
             operator in ("qrcodepush", "cardpush", "idcardpush")
             and Capability.CREDENTIAL_EVENTS in capabilities
         ):
-            message = credential_from(env)
+            message = codec.credential_from(env)
         elif operator == "online":
             self._background(self._answer_online())
-            message = Connectivity(online=True, info=info_from_online(env))
+            message = Connectivity(online=True, info=codec.info_from_online(env))
         elif operator == "offline":
             message = Connectivity(online=False)
         elif operator == "heartbeat":
@@ -272,7 +260,7 @@ class HFSecurityMqttClient:
             self._hub.emit(message)
 
     def _record[R: (AccessRecord, AnalyticsEvent)](
-        self, env: Envelope, record: R, *, ack_type: int | None
+        self, env: codec.Envelope, record: R, *, ack_type: int | None
     ) -> R:
         """Acknowledge a record (§11) before anyone processes it, and mark backlog as such.
 
@@ -325,7 +313,8 @@ class HFSecurityMqttClient:
         """Set the device's clock to local time with `SetSysTime` (§9.8); best effort."""
         try:
             await self._command(
-                "SetSysTime", {"SysTime": format_time(self._now(), self.variant.time_separator)}
+                "SetSysTime",
+                {"SysTime": codec.format_time(self._now(), self.variant.time_separator)},
             )
         except FaceAccessError as err:
             _LOGGER.debug("Device %s did not take the time: %s", self.device_id, err)
@@ -372,14 +361,14 @@ class HFSecurityMqttClient:
         *,
         extra: Mapping[str, Any] | None = None,
         ack_timeout: float | None = None,
-    ) -> Envelope:
+    ) -> codec.Envelope:
         """Send a command and wait for its successful `-Ack`.
 
         Raises DeviceTimeoutError when no ack comes in time, DeviceRefusedError when the ack
         reports a failure.
         """
         message_id = f"ha-{uuid.uuid4().hex[:16]}"
-        future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[codec.Envelope] = asyncio.get_running_loop().create_future()
         self._pending[message_id] = future
         try:
             await self._publish(operator, info, message_id=message_id, extra=extra)
@@ -389,7 +378,7 @@ class HFSecurityMqttClient:
             raise DeviceTimeoutError(f"no answer to {operator}") from err
         finally:
             self._pending.pop(message_id, None)
-        ack_result(env)
+        codec.ack_result(env)
         return env
 
     async def query_info(self) -> DeviceInfo:
@@ -452,7 +441,7 @@ class HFSecurityMqttClient:
             self._last_snap = (time.monotonic(), picture)
             return picture
 
-    async def _paced(self, operator: str, info: Mapping[str, Any]) -> Envelope:
+    async def _paced(self, operator: str, info: Mapping[str, Any]) -> codec.Envelope:
         """Send a picture-carrying people command no sooner than §4.1 allows."""
         async with self._people_lock:
             wait = PHOTO_COMMAND_INTERVAL - (time.monotonic() - self._last_photo_command)
@@ -469,7 +458,7 @@ class HFSecurityMqttClient:
         `enrollment.photo_jpeg` must already be within `profile.photo_limits`.
         Raises InvalidRequestError, DeviceRefusedError or DeviceTimeoutError.
         """
-        await self._paced("EditPerson", edit_person_info(enrollment, self.variant))
+        await self._paced("EditPerson", codec.edit_person_info(enrollment, self.variant))
         return CommandResult(message="enrolled")
 
     async def delete(self, person_ids: Sequence[str]) -> CommandResult:
@@ -524,8 +513,8 @@ class HFSecurityMqttClient:
                         {
                             "facesluiceId": self.device_id,
                             "personType": 2,
-                            "BeginTime": format_time(datetime(2000, 1, 1), sep),
-                            "EndTime": format_time(datetime(2099, 12, 31, 23, 59, 59), sep),
+                            "BeginTime": codec.format_time(datetime(2000, 1, 1), sep),
+                            "EndTime": codec.format_time(datetime(2099, 12, 31, 23, 59, 59), sep),
                             "gender": 2,
                             "BeginNO": begin,
                             "RequestCount": LIST_PAGE_SIZE,
@@ -540,7 +529,9 @@ class HFSecurityMqttClient:
                 entries = env.fields.get("list")
                 entries = entries if isinstance(entries, list) else []
                 people.extend(
-                    p for e in entries if isinstance(e, dict) and (p := person_from_list_entry(e))
+                    p
+                    for e in entries
+                    if isinstance(e, dict) and (p := codec.person_from_list_entry(e))
                 )
                 total = _int(env.fields.get("totalpersonnum")) or 0
                 begin += len(entries)

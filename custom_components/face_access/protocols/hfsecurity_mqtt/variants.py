@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..model import (
+    PEOPLE_CAPABILITIES,
+    RECORD_CAPABILITIES,
     Capability,
     DeviceProfile,
     PhotoLimits,
@@ -59,31 +61,40 @@ class MqttVariant:
     name_prefixes: tuple[str, ...]
 
 
+# `pic` within 1 MB of base64 (terminal §4.1 L353, camera L304) -> 700 kB of JPEG; picURI
+# caps at 1080p and refuses images under 1000 bytes (terminal errors 468/469, camera L4030),
+# which we keep for base64 too.
+PHOTO_LIMITS: Final = PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000)
+
+
+def _profile(model: str, capabilities: frozenset[Capability]) -> DeviceProfile:
+    """Return a family member's profile.
+
+    Every member keeps people and pushes records with pictures (PEOPLE_CAPABILITIES,
+    RECORD_CAPABILITIES) and can do `capabilities` besides.
+    """
+    return DeviceProfile(
+        manufacturer="HFSecurity",
+        model=model,
+        capabilities=PEOPLE_CAPABILITIES | RECORD_CAPABILITIES | capabilities,
+        photo_limits=PHOTO_LIMITS,
+    )
+
+
 FACE_TERMINAL: Final = MqttVariant(
     protocol=ProtocolKey.FACE_TERMINAL_MQTT,
-    profile=DeviceProfile(
-        manufacturer="HFSecurity",
-        model="Face recognition terminal (MQTT)",
-        capabilities=frozenset(
+    profile=_profile(
+        "Face recognition terminal (MQTT)",
+        frozenset(
             {
                 Capability.OPEN_DOOR,
                 Capability.BODY_TEMPERATURE,
                 Capability.MASK,
                 Capability.SCENE_SNAPSHOT,
-                Capability.RECORD_PICTURE,
-                Capability.ACCESS_EVENTS,
-                Capability.ALARM_EVENTS,
                 Capability.CREDENTIAL_EVENTS,
-                Capability.ENROLL,
                 Capability.ENROLL_CARD_NUMBER,
-                Capability.DELETE_PERSON,
-                Capability.LIST_PEOPLE,
-                Capability.DELETE_ALL_PEOPLE,
             }
         ),
-        # `pic` at most 1 MB of base64 (§4.1 L353) -> 700 kB of JPEG; picURI caps at 1080p
-        # and refuses images under 1000 bytes (errors 468/469), which we keep for base64 too.
-        photo_limits=PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000),
     ),
     heartbeat_interval=30.0,  # §15 L3252
     numbers_as_text=True,
@@ -97,26 +108,10 @@ FACE_TERMINAL: Final = MqttVariant(
 
 CAMERA: Final = MqttVariant(
     protocol=ProtocolKey.CAMERA_MQTT,
-    profile=DeviceProfile(
-        manufacturer="HFSecurity",
-        model="Intelligent network camera (MQTT)",
-        # camera_mqtt digest §9.2: no door, no body temperature, no card or QR code.
-        capabilities=frozenset(
-            {
-                Capability.MASK,
-                Capability.SCENE_SNAPSHOT,
-                Capability.RECORD_PICTURE,
-                Capability.ACCESS_EVENTS,
-                Capability.ALARM_EVENTS,
-                Capability.ANALYTICS_EVENTS,
-                Capability.ENROLL,
-                Capability.DELETE_PERSON,
-                Capability.LIST_PEOPLE,
-                Capability.DELETE_ALL_PEOPLE,
-            }
-        ),
-        # `pic` within 1 MB of base64 (L304), picURI 1000 B to 1 MB at most 1080p (L4030).
-        photo_limits=PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000),
+    # camera_mqtt digest §9.2: no door, no body temperature, no card or QR code.
+    profile=_profile(
+        "Intelligent network camera (MQTT)",
+        frozenset({Capability.MASK, Capability.SCENE_SNAPSHOT, Capability.ANALYTICS_EVENTS}),
     ),
     heartbeat_interval=60.0,  # KeepAliveInterval default (L233, L1441), not §9's "30 s"
     numbers_as_text=False,

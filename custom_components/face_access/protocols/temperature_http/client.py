@@ -39,33 +39,7 @@ from ..model import (
     UnsupportedError,
 )
 from ..wire import DecodeError, number
-from .codec import (
-    BATCH_RESULTS,
-    BATCH_SIZE,
-    CONTROL_ERRORS,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    PROFILE,
-    SEQ_LIMIT,
-    Heartbeat,
-    TabletConfig,
-    Upload,
-    batch_delete,
-    batch_results_from,
-    check_person_id,
-    config_from,
-    config_query,
-    control_open,
-    decode_upload,
-    door_alarm_from,
-    facelib_add,
-    facelib_delete,
-    facelib_simple,
-    heartbeat_from,
-    people_from,
-    record_from,
-    sub_result,
-    time_set,
-)
+from . import codec
 
 if TYPE_CHECKING:
     from ..client import DeviceClient, InboundHttp
@@ -123,7 +97,7 @@ class TemperatureHttpClient:
         store: QueueStore,
         *,
         now: Callable[[], datetime],
-        heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL,
+        heartbeat_interval: int = codec.DEFAULT_HEARTBEAT_INTERVAL,
         confirm_timeout: float | None = None,
         offline_after: float | None = None,
         allowed_source: str | None = None,
@@ -154,13 +128,13 @@ class TemperatureHttpClient:
             store,
             _Entry,
             version=STORE_VERSION,
-            seq_limit=SEQ_LIMIT,
+            seq_limit=codec.SEQ_LIMIT,
             kinds=_KINDS,
             # Rebuilt at every boot of the tablet, and stale once Home Assistant restarted.
             transient={_TIME_SET},
             state=self._saved_state,
         )
-        self._config = TabletConfig()
+        self._config = codec.TabletConfig()
         self._connected_once = False
         self._last_post: float | None = None
         self._uptime: int | None = None
@@ -172,7 +146,7 @@ class TemperatureHttpClient:
     @property
     def profile(self) -> DeviceProfile:
         """Return what the tablet is and can do (digest §9: no snapshot, cards or QR codes)."""
-        return PROFILE
+        return codec.PROFILE
 
     @property
     def offline_after(self) -> float:
@@ -215,7 +189,7 @@ class TemperatureHttpClient:
         self._connected_once = bool(data.get("connected_once"))
         threshold = number(data.get("high_threshold"))
         if threshold is not None:
-            self._config = TabletConfig(
+            self._config = codec.TabletConfig(
                 high_threshold=threshold, fahrenheit=bool(data.get("fahrenheit"))
             )
 
@@ -248,7 +222,7 @@ class TemperatureHttpClient:
         if errcode is None:
             raise DeviceTimeoutError("the tablet took the command but reported no result")
         if errcode != 0:
-            raise DeviceRefusedError(CONTROL_ERRORS.get(errcode, "failed"), str(errcode))
+            raise DeviceRefusedError(codec.CONTROL_ERRORS.get(errcode, "failed"), str(errcode))
 
     async def snapshot(self) -> Picture:
         """Refuse: the protocol has no on-demand picture (digest §4.9)."""
@@ -261,10 +235,10 @@ class TemperatureHttpClient:
         DeviceRefusedError when the heartbeat reports failure (the protocol gives no reason).
         """
         photo = base64.b64encode(enrollment.photo_jpeg).decode()
-        facelib_add(1, enrollment, photo)  # validates before anything is queued
+        codec.facelib_add(1, enrollment, photo)  # validates before anything is queued
         seq = await self._queue.submit(
             _Entry(seq=0, kind=_FACELIB),
-            lambda seq: facelib_add(seq, enrollment, photo),
+            lambda seq: codec.facelib_add(seq, enrollment, photo),
         )
         return await self._facelib_outcome(seq)
 
@@ -277,10 +251,10 @@ class TemperatureHttpClient:
         """
         ids = list(dict.fromkeys(person_ids))
         for person_id in ids:
-            check_person_id(person_id)
+            codec.check_person_id(person_id)
         if len(ids) == 1:
             seq = await self._queue.submit(
-                _Entry(seq=0, kind=_FACELIB), lambda seq: facelib_delete(seq, ids)
+                _Entry(seq=0, kind=_FACELIB), lambda seq: codec.facelib_delete(seq, ids)
             )
             return await self._facelib_outcome(seq)
         seq = await self._queue.submit(_Entry(seq=0, kind=_BATCH, person_ids=ids))
@@ -292,7 +266,7 @@ class TemperatureHttpClient:
             raise DeviceRefusedError(f"none of the {len(ids)} people was deleted")
         if failed:
             detail = ", ".join(
-                f"{pid} ({BATCH_RESULTS.get(code, 'no result')})"
+                f"{pid} ({codec.BATCH_RESULTS.get(code, 'no result')})"
                 for pid, code in sorted(failed.items())
             )
             return CommandResult(message=f"{len(ids) - len(failed)} of {len(ids)}; not: {detail}")
@@ -301,7 +275,7 @@ class TemperatureHttpClient:
     async def delete_all(self) -> CommandResult:
         """Queue `facelib_manage` type 4 and wait for the next heartbeat."""
         seq = await self._queue.submit(
-            _Entry(seq=0, kind=_FACELIB), lambda seq: facelib_simple(seq, 4)
+            _Entry(seq=0, kind=_FACELIB), lambda seq: codec.facelib_simple(seq, 4)
         )
         return await self._facelib_outcome(seq)
 
@@ -316,7 +290,7 @@ class TemperatureHttpClient:
             seq = existing.seq
         else:
             seq = await self._queue.submit(
-                _Entry(seq=0, kind=_QUERY), lambda seq: facelib_simple(seq, 5)
+                _Entry(seq=0, kind=_QUERY), lambda seq: codec.facelib_simple(seq, 5)
             )
         done, people = await self._wait(seq)
         if not done:
@@ -341,7 +315,7 @@ class TemperatureHttpClient:
         if self._allowed_source is not None and remote != self._allowed_source:
             return self._refuse(403, f"from {remote}, not the pinned address")
         try:
-            upload = decode_upload(request.body)
+            upload = codec.decode_upload(request.body)
         except DecodeError as err:
             return self._refuse(400, str(err))
         if upload.cid is not None and upload.cid != self.cid:
@@ -363,42 +337,44 @@ class TemperatureHttpClient:
         _LOGGER.warning("Refused a POST for tablet %s: %s", self.cid, reason)
         return HttpReply(status, reason.encode(), reason, content_type="text/plain")
 
-    def _dispatch(self, upload: Upload, remote: str | None) -> dict[str, Any] | None:
+    def _dispatch(self, upload: codec.Upload, remote: str | None) -> dict[str, Any] | None:
         """Apply one upload; return the reply body, if any."""
         now = self._now()
         emit = self._hub.emit
         match upload.type:
             case 3:
-                return self._on_heartbeat(heartbeat_from(upload), remote)
+                return self._on_heartbeat(codec.heartbeat_from(upload), remote)
             case 1:
-                emit(record_from(upload, now=now, config=self._config))
+                emit(codec.record_from(upload, now=now, config=self._config))
             case None:
-                if (alarm := door_alarm_from(upload, now=now)) is not None:
+                if (alarm := codec.door_alarm_from(upload, now=now)) is not None:
                     emit(alarm)
                 else:
                     _LOGGER.debug("Ignored an alarm of unknown type from tablet %s", self.cid)
                     emit(Alive())
             case 4:
                 emit(Alive())
-                self._resolve_kind(_QUERY, people_from(upload))
+                self._resolve_kind(_QUERY, codec.people_from(upload))
             case 9:
                 emit(Alive())
-                return self._on_batch_result(batch_results_from(upload))
+                return self._on_batch_result(codec.batch_results_from(upload))
             case 10:
                 emit(Alive())
-                if (config := config_from(upload)) is not None:
+                if (config := codec.config_from(upload)) is not None:
                     self._config = config
                     self._resolve_kind(_CONFIG, config)
             case 12:
                 emit(Alive())
-                self._on_control_result(*sub_result(upload, "control"))
+                self._on_control_result(*codec.sub_result(upload, "control"))
             case _:
                 # Upgrade, strategy, retransmission and log results (types 6, 7, 8, 11):
                 # nothing here asks for them.
                 emit(Alive())
         return None
 
-    def _on_heartbeat(self, heartbeat: Heartbeat, remote: str | None) -> dict[str, Any] | None:
+    def _on_heartbeat(
+        self, heartbeat: codec.Heartbeat, remote: str | None
+    ) -> dict[str, Any] | None:
         """Judge the command in flight, then deliver the next one (§2, digest §7)."""
         if heartbeat.uptime != self._uptime or self._uptime is None:
             # First heartbeat since start, or the tablet rebooted (a new boot time).
@@ -407,9 +383,11 @@ class TemperatureHttpClient:
             self._connected_once = True
             self._info = DeviceInfo(firmware=heartbeat.app_version, ip=remote)
             self._hub.emit(Connectivity(online=True, info=self._info))
-            self._enqueue_internal(_Entry(seq=0, kind=_CONFIG, command=config_query()))
+            self._enqueue_internal(_Entry(seq=0, kind=_CONFIG, command=codec.config_query()))
             if self._sync_time:
-                self._enqueue_internal(_Entry(seq=0, kind=_TIME_SET, command=time_set(self._now())))
+                self._enqueue_internal(
+                    _Entry(seq=0, kind=_TIME_SET, command=codec.time_set(self._now()))
+                )
         else:
             self._hub.emit(Alive())
         flight = self._queue.in_flight()
@@ -458,11 +436,11 @@ class TemperatureHttpClient:
     def _command_of(self, entry: _Entry) -> dict[str, Any]:
         """Return the body that delivers an entry (a batch: its next chunk)."""
         if entry.kind == _CONTROL:
-            return control_open(entry.seq)
+            return codec.control_open(entry.seq)
         if entry.kind == _BATCH:
-            start = entry.chunks_sent * BATCH_SIZE
+            start = entry.chunks_sent * codec.BATCH_SIZE
             entry.chunks_sent += 1
-            return batch_delete(entry.person_ids[start : start + BATCH_SIZE])
+            return codec.batch_delete(entry.person_ids[start : start + codec.BATCH_SIZE])
         return entry.command
 
     def _on_batch_result(self, results: dict[str, int]) -> dict[str, Any] | None:
@@ -472,7 +450,7 @@ class TemperatureHttpClient:
             _LOGGER.debug("Tablet %s sent a batch result nobody asked for", self.cid)
             return None
         flight.results.update(results)
-        if flight.chunks_sent * BATCH_SIZE < len(flight.person_ids):
+        if flight.chunks_sent * codec.BATCH_SIZE < len(flight.person_ids):
             flight.heartbeats = 0
             return self._command_of(flight)
         self._finish(flight, {pid: flight.results.get(pid, -1) for pid in flight.person_ids})

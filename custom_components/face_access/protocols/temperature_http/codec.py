@@ -15,6 +15,8 @@ import hashlib
 from typing import Any, Final
 
 from ..model import (
+    PEOPLE_CAPABILITIES,
+    RECORD_CAPABILITIES,
     AccessKind,
     AccessRecord,
     AlarmKind,
@@ -36,22 +38,15 @@ PROFILE: Final = DeviceProfile(
     manufacturer="Generic",
     model="Body-temperature tablet (HTTP V1.16)",
     # Digest §9: no snapshot, no cards or QR codes read, no validity periods.
-    capabilities=frozenset(
-        {
-            Capability.OPEN_DOOR,
-            Capability.BODY_TEMPERATURE,
-            Capability.MASK,
-            Capability.DOOR_ALARM,
-            Capability.RECORD_PICTURE,
-            Capability.ACCESS_EVENTS,
-            Capability.ALARM_EVENTS,
-            Capability.ENROLL,
-            Capability.ENROLL_CARD_NUMBER,
-            Capability.DELETE_PERSON,
-            Capability.LIST_PEOPLE,
-            Capability.DELETE_ALL_PEOPLE,
-        }
-    ),
+    capabilities=PEOPLE_CAPABILITIES
+    | RECORD_CAPABILITIES
+    | {
+        Capability.OPEN_DOOR,
+        Capability.BODY_TEMPERATURE,
+        Capability.MASK,
+        Capability.DOOR_ALARM,
+        Capability.ENROLL_CARD_NUMBER,
+    },
     # The document sets no limit; the whole photo rides in one heartbeat reply (digest §7).
     photo_limits=PhotoLimits(max_bytes=200_000, max_side=800, min_bytes=1000),
 )

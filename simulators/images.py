@@ -1,9 +1,10 @@
-"""Generated pictures for the face-terminal simulator.
+"""Generated pictures for every simulator (and the demo's roster).
 
-The device sends Base64 pictures with a ``data:image/jpeg;base64,`` prefix, and the
-vendor document's own examples show that the data under that label is sometimes BMP
+The devices send Base64 pictures with a ``data:image/jpeg;base64,`` prefix, and the
+vendor documents' own examples show that the data under that label is sometimes BMP
 (``Qk3m...``, face-terminal-mqtt v1.24 §3.2.2 and §6). These helpers draw a simple
-face with Pillow, so that no picture ever has to be downloaded.
+face (or a scene, or a false-colour thermal picture) with Pillow, so that no picture
+ever has to be downloaded.
 """
 
 from __future__ import annotations
@@ -97,6 +98,21 @@ def make_scene(
     face = _draw_face(height // 2, int(height * 0.6), 3)
     scene.paste(face, (width // 3, int(height * 0.2)))
     return _encode(scene, fmt, quality)
+
+
+def make_thermal_jpeg(width: int = 320, height: int = 240, *, hot_spot: float = 0.6) -> bytes:
+    """Return a false-colour "thermal" JPEG with one hot spot (a camera's ``tempic``)."""
+    image = Image.new("RGB", (width, height), (20, 0, 80))
+    draw = ImageDraw.Draw(image)
+    cx, cy = int(width * hot_spot), int(height * 0.5)
+    for step in range(12, 0, -1):
+        radius = step * min(width, height) // 24
+        heat = 255 - step * 18
+        draw.ellipse(
+            (cx - radius, cy - radius, cx + radius, cy + radius),
+            fill=(heat, max(heat - 120, 0), max(120 - heat, 0)),
+        )
+    return _encode(image, "jpeg", 80)
 
 
 def sniff_format(data: bytes) -> ImageFormat | None:
