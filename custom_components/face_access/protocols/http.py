@@ -11,6 +11,7 @@ with HTTP Basic (RFC 7617) or Digest (RFC 7616, via `aiohttp.DigestAuthMiddlewar
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
@@ -64,15 +65,18 @@ class HttpReply:
 def request_auth(username: str, password: str, *, auth: AuthScheme) -> dict[str, Any]:
     """Return the keyword arguments that authenticate requests on any aiohttp session.
 
-    Splat them into `session.request(...)` (or `get`, `post`): `{"auth": BasicAuth}` for
+    Splat them into `session.request(...)` (or `get`, `post`): an `Authorization: Basic`
+    header (RFC 7617, UTF-8; built here because aiohttp deprecates `BasicAuth`) for
     "basic", `{"middlewares": (DigestAuthMiddleware,)}` for "digest". This is how a client
     authenticates on Home Assistant's shared session, which must not carry a device's
     middleware itself. Build it once per device and keep it: the digest middleware keeps
-    the device's nonce and answers later challenges without an extra round trip.
-    Raises ValueError for another scheme.
+    the device's nonce and answers later challenges without an extra round trip. A caller
+    that sends headers of its own merges them with these. Raises ValueError for another
+    scheme.
     """
     if auth == "basic":
-        return {"auth": aiohttp.BasicAuth(username, password)}
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return {"headers": {"Authorization": f"Basic {token}"}}
     if auth == "digest":
         return {"middlewares": (aiohttp.DigestAuthMiddleware(username, password),)}
     raise ValueError(f"unknown auth scheme {auth!r}")
