@@ -25,7 +25,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="scripts/demo",
         description=(
             "A real Home Assistant with the Face Access integration and simulated devices "
-            "(a face terminal and a network camera), all on 127.0.0.1."
+            "(one per protocol: terminals, a camera, a tablet), all on 127.0.0.1."
         ),
     )
     parser.add_argument(

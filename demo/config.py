@@ -131,6 +131,9 @@ def configuration_yaml(paths: DemoPaths, http_port: int) -> str:
     Assistant still sets up its always-on integrations (person, automation, backup, …).
     The frontend, recorder, history and logbook give the device page its activity log.
     The location is fixed so onboarding never asks a web service where we are.
+    ``internal_url`` is the address Home Assistant listens on: otherwise it takes the
+    machine's network address for its own, where it does not listen, and the addresses it
+    gives devices to post to (a webhook) would not reach it.
     """
     return f"""\
 # Written by scripts/demo on every start; edit scripts/demo's demo/config.py instead.
@@ -143,6 +146,7 @@ homeassistant:
   currency: EUR
   country: NL
   time_zone: {local_time_zone()}
+  internal_url: http://127.0.0.1:{http_port}
   allowlist_external_dirs:
     - {paths.faces}
 

@@ -3,7 +3,7 @@
 Everything else (adding the device through the config flow, enrolling the roster, the
 activity, the checks) is driven by ``DEVICES`` and the simulators' common interface
 (``simulators.base.Simulator``). A new protocol is one more ``DemoDevice``: its config-flow
-menu option, a device ID, and how to build its simulator.
+menu option, a device ID, how to build its simulator, and what its config-flow form takes.
 
 ``SPARE_DEVICES`` are simulated devices that the demo runs but does not add: the newcomer
 adds one in the UI (the console says how), and so does the browser test.
@@ -17,6 +17,7 @@ import json
 
 from simulators.base import Simulator
 from simulators.camera_mqtt import CameraSimulator
+from simulators.face_capture_http import DEFAULT_SERIAL, FaceCaptureSimulator
 from simulators.face_terminal_mqtt import FaceTerminalSimulator
 from simulators.temperature_http import TemperatureTabletSimulator
 
@@ -27,6 +28,10 @@ SimulatorFactory = Callable[[str, int], Simulator]
 """``(broker host, broker port) -> simulator``, not yet started. A device that posts to a
 webhook ignores the broker; the demo gives it its URL (``configure_url``) once the config
 flow made its webhook."""
+
+FormBuilder = Callable[[Simulator], Mapping[str, object]]
+"""``simulator -> the config flow's form data`` (what a person types into the protocol's
+form), from the simulator that is to be added: its ID, or where its own server listens."""
 
 ONLINE_REPEAT = 2.0
 """Seconds between two ``Online`` announcements until Home Assistant answers (real
@@ -40,17 +45,19 @@ class DemoDevice:
     """One simulated device of the demo.
 
     ``protocol``: the protocol key, which is also the config flow's menu option.
-    ``device_id``: the device's own ID (the config flow's ``device_id``, the entry's
-    unique ID). ``topic_prefix``: the config flow's topic prefix (a device that posts to
-    a webhook has none: its config flow makes the webhook instead). ``options``: set
-    through the entry's options flow (*Configure*) right after adding it. Whether the
-    device has a door, or posts to a webhook, its simulator says.
+    ``device_id``: the device's own ID (the entry's unique ID, Home Assistant's device
+    identifier). ``form``: the data of the protocol's config-flow form for the running
+    simulator. ``topic_prefix``: an MQTT device's topic prefix, as the console tells it for
+    a device left to add in the UI. ``options``: set through the entry's options flow
+    (*Configure*) right after adding it. Whether the device has a door, posts to a webhook,
+    or has a server of its own (then it runs before its config flow), its simulator says.
     """
 
     protocol: str
     device_id: str
     label: str
     make_simulator: SimulatorFactory
+    form: FormBuilder
     topic_prefix: str = "mqtt/face"
     options: Mapping[str, object] | None = None
 
@@ -72,8 +79,48 @@ def menu_option_label(protocol: str) -> str:
     return str(label)
 
 
+def mqtt_form(topic_prefix: str = "mqtt/face") -> FormBuilder:
+    """Return the form of an MQTT device: its device ID and ``topic_prefix``."""
+
+    def form(simulator: Simulator) -> Mapping[str, object]:
+        return {"device_id": simulator.device_id, "topic_prefix": topic_prefix}
+
+    return form
+
+
+def id_form(simulator: Simulator) -> Mapping[str, object]:
+    """Return the form of a device that posts to a webhook: its ID only.
+
+    The flow makes the webhook; its last dialog names the address to post to.
+    """
+    return {"device_id": simulator.device_id}
+
+
+def server_form(username: str, password: str) -> FormBuilder:
+    """Return the form of a device with a server of its own: its address and credentials.
+
+    Home Assistant asks the device who it is there (the entry's unique ID is its answer).
+    """
+
+    def form(simulator: Simulator) -> Mapping[str, object]:
+        address = simulator.address
+        if address is None:
+            raise ValueError(f"{simulator.device_id} has no server of its own")
+        host, port = address
+        return {"host": host, "port": port, "username": username, "password": password}
+
+    return form
+
+
 TABLET_HEARTBEAT = 5.0
 """The tablet's own heartbeat period until Home Assistant's first reply sets its option."""
+
+FACE_CAPTURE_HEARTBEAT = 3.0
+"""Seconds between the Huaan terminal's heartbeats to its webhook (real devices: 30 or so),
+so that it shows online soon after a start."""
+FACE_CAPTURE_USER = "admin"
+FACE_CAPTURE_PASSWORD = "admin"
+"""The Huaan terminal's HTTP Basic credentials: the factory's (field notes §2.2)."""
 
 
 # ------------------------------------------------------------------------ tables
@@ -86,6 +133,7 @@ DEVICES: tuple[DemoDevice, ...] = (
         make_simulator=lambda host, port: FaceTerminalSimulator(
             host, port, "1305433", name="Front door", online_repeat_interval=ONLINE_REPEAT
         ),
+        form=mqtt_form(),
     ),
     DemoDevice(
         protocol="camera_mqtt",
@@ -94,6 +142,7 @@ DEVICES: tuple[DemoDevice, ...] = (
         make_simulator=lambda host, port: CameraSimulator(
             host, port, "1026700", online_repeat_interval=ONLINE_REPEAT
         ),
+        form=mqtt_form(),
     ),
     DemoDevice(
         protocol="temperature_http",
@@ -102,8 +151,22 @@ DEVICES: tuple[DemoDevice, ...] = (
         make_simulator=lambda _host, _port: TemperatureTabletSimulator(
             "", "0012b516a202", heartbeat_interval=TABLET_HEARTBEAT
         ),
+        form=id_form,
         # Commands ride on heartbeats: a 2 s period makes the roster and the door quick.
         options={"heartbeat_interval": 2, "sync_time": True},
+    ),
+    DemoDevice(
+        protocol="face_capture_http",
+        device_id=DEFAULT_SERIAL,
+        label="Face capture terminal",
+        # Its own server on a free port of 127.0.0.1; it posts records to its webhook.
+        make_simulator=lambda _host, _port: FaceCaptureSimulator(
+            DEFAULT_SERIAL,
+            user=FACE_CAPTURE_USER,
+            password=FACE_CAPTURE_PASSWORD,
+            heartbeat_interval=FACE_CAPTURE_HEARTBEAT,
+        ),
+        form=server_form(FACE_CAPTURE_USER, FACE_CAPTURE_PASSWORD),
     ),
 )
 
@@ -138,6 +201,7 @@ SPARE_DEVICES: tuple[DemoDevice, ...] = (
         device_id=SIDE_DOOR_ID,
         label="Face terminal",
         make_simulator=_side_door,
+        form=mqtt_form(SIDE_DOOR_PREFIX),
         topic_prefix=SIDE_DOOR_PREFIX,
     ),
 )

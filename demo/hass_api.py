@@ -235,12 +235,16 @@ class HassClient:
         )
         return entries
 
-    async def start_flow(self, handler: str) -> JsonObject:
-        """Start a config flow (*Add integration*); return its first step."""
+    async def start_flow(self, handler: str, entry_id: str | None = None) -> JsonObject:
+        """Start a config flow (*Add integration*); return its first step.
+
+        With ``entry_id``: the entry's *Reconfigure* flow instead.
+        """
+        data: JsonObject = {"handler": handler, "show_advanced_options": False}
+        if entry_id is not None:
+            data["entry_id"] = entry_id
         result: JsonObject = await self.request(
-            "POST",
-            "/api/config/config_entries/flow",
-            json={"handler": handler, "show_advanced_options": False},
+            "POST", "/api/config/config_entries/flow", json=data
         )
         return result
 

@@ -22,6 +22,7 @@ import time
 
 import aiohttp
 
+from simulators.base import Simulator
 from simulators.lifecycle import accepts_connections, free_port
 
 from . import checks
@@ -69,6 +70,14 @@ SERVICE_RETRY_DELAY = 2.0
 
 class DemoError(RuntimeError):
     """The demo cannot go on; the message says why and what to do."""
+
+
+def _starts_before_its_flow(simulator: Simulator) -> bool:
+    """Tell whether a device runs before it is added: it has a server, or uses the broker.
+
+    A device that only posts to a webhook starts once its entry made the webhook.
+    """
+    return simulator.address is not None or not simulator.posts_to_webhook
 
 
 @dataclass(frozen=True)
@@ -310,13 +319,17 @@ class Demo:
     # --------------------------------------------------------------- devices
 
     async def _start_simulators(self) -> None:
-        """Start every simulated device against the broker (threads in this process)."""
+        """Start every simulated device (threads in this process).
+
+        A device with a server of its own starts now, since its config flow calls it; so
+        does a device of the broker. One that only posts to a webhook starts once its entry
+        exists (``_add_devices``), when it knows where to post.
+        """
         for specs, running in ((DEVICES, self.devices), (SPARE_DEVICES, self.spares)):
             for spec in specs:
                 simulator = spec.make_simulator(MQTT_HOST, self.mqtt_port)
                 running.append(RunningDevice(spec, simulator))
-                # A webhook device starts once its entry exists (`_add_devices`).
-                if not simulator.posts_to_webhook:
+                if _starts_before_its_flow(simulator):
                     await asyncio.to_thread(simulator.start, SIMULATOR_START_TIMEOUT)
         message = "simulated devices online: " + ", ".join(spec.title for spec in DEVICES)
         if SPARE_DEVICES:
@@ -328,9 +341,11 @@ class Demo:
         known = await self._face_access_devices(client)
         for device in self.devices:
             spec = device.spec
+            simulator = device.simulator
             if spec.device_id in known:
                 self._step(f"{spec.title} already added")
                 webhook_path = self._stored_webhook_path(spec.device_id)
+                await self._update_address(client, device)
             else:
                 result = await self._add_device(client, device)
                 self._step(f"{spec.title} added through the config flow: {result['title']}")
@@ -338,12 +353,15 @@ class Demo:
                 if spec.options:
                     await client.set_options(result["result"]["entry_id"], dict(spec.options))
                     self._step(f"{spec.title} options: {dict(spec.options)}")
-            simulator = device.simulator
             if simulator.posts_to_webhook:
                 if not webhook_path:
                     raise DemoError(f"no webhook address for {spec.title}")
+                # Also when the flow already pointed the device there (the same URL): an
+                # entry from an earlier start, or a device that did not take the address
+                # (the flow then asks the user to type it on the device), posts nowhere yet.
                 simulator.configure_url(f"http://127.0.0.1:{self.options.http_port}{webhook_path}")
-                await asyncio.to_thread(simulator.start)
+                if not _starts_before_its_flow(simulator):
+                    await asyncio.to_thread(simulator.start)
                 self._step(f"{spec.title} {simulator.link}")
         known = await self._face_access_devices(client)
         for device in self.devices:
@@ -366,10 +384,11 @@ class Demo:
                     found[identifier] = device
         return found
 
-    def _stored_webhook_path(self, device_id: str) -> str | None:
-        """Return the webhook path of an existing entry, from Home Assistant's storage.
+    def _stored_entry(self, device_id: str) -> JsonObject | None:
+        """Return the stored config entry of a device (its ``entry_id``, ``data``, …).
 
-        The REST API does not show entry data; the demo owns this configuration directory.
+        From Home Assistant's storage: the REST API does not show entry data, and the demo
+        owns this configuration directory.
         """
         try:
             stored = json.loads(
@@ -379,17 +398,54 @@ class Demo:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         for entry in entries:
-            if entry.get("domain") == DOMAIN and entry.get("unique_id") == device_id:
-                webhook_id = entry.get("data", {}).get("webhook_id")
-                return f"/api/webhook/{webhook_id}" if webhook_id else None
+            if (
+                isinstance(entry, dict)
+                and entry.get("domain") == DOMAIN
+                and entry.get("unique_id") == device_id
+            ):
+                return entry
         return None
+
+    def _stored_webhook_path(self, device_id: str) -> str | None:
+        """Return the webhook path of an existing entry, from Home Assistant's storage."""
+        entry = self._stored_entry(device_id)
+        webhook_id = (entry or {}).get("data", {}).get("webhook_id")
+        return f"/api/webhook/{webhook_id}" if webhook_id else None
+
+    async def _update_address(self, client: HassClient, device: RunningDevice) -> None:
+        """Reconfigure an existing entry whose form data the running simulator changed.
+
+        A device with a server of its own listens on a new free port at each start; its
+        entry, from an earlier start, still names the old one. As a person whose device
+        moved would: the entry's *Reconfigure* dialog, with the fields it asks for.
+        """
+        spec = device.spec
+        entry = self._stored_entry(spec.device_id)
+        if entry is None:
+            return
+        stored = entry.get("data") or {}
+        wanted = spec.form(device.simulator)
+        changed = {key: value for key, value in wanted.items() if stored.get(key) != value}
+        if not changed:
+            return
+        flow = await client.start_flow(DOMAIN, entry_id=entry["entry_id"])
+        if flow.get("type") != "form":
+            raise DemoError(f"unexpected reconfigure step for {spec.title}: {flow}")
+        fields = [field["name"] for field in flow.get("data_schema") or []]
+        result = await client.flow_step(
+            flow["flow_id"], {name: wanted[name] for name in fields if name in wanted}
+        )
+        if result.get("type") != "abort" or result.get("reason") != "reconfigure_successful":
+            raise DemoError(f"reconfiguring {spec.title} failed: {result.get('errors') or result}")
+        self._step(f"{spec.title} reconfigured: {', '.join(sorted(changed))} changed")
 
     @staticmethod
     async def _add_device(client: HassClient, device: RunningDevice) -> JsonObject:
-        """Add integration → Face Access → the protocol → its form (ID and topic prefix).
+        """Add integration → Face Access → the protocol → its form (``DemoDevice.form``).
 
-        A webhook device's form takes its ID only; the flow's last dialog names the address
-        the device must post to.
+        An MQTT device's form takes its ID and topic prefix, a webhook device's its ID (the
+        flow's last dialog names the address the device must post to), a device with a
+        server its address and credentials (the flow asks it who it is).
         """
         spec = device.spec
         flow = await client.start_flow(DOMAIN)
@@ -398,10 +454,7 @@ class Demo:
         form = await client.flow_step(flow["flow_id"], {"next_step_id": spec.protocol})
         if form.get("type") != "form":
             raise DemoError(f"unexpected step after choosing {spec.protocol}: {form}")
-        form_data: JsonObject = {"device_id": spec.device_id}
-        if not device.simulator.posts_to_webhook:
-            form_data["topic_prefix"] = spec.topic_prefix
-        result = await client.flow_step(flow["flow_id"], form_data)
+        result = await client.flow_step(flow["flow_id"], dict(spec.form(device.simulator)))
         if result.get("type") != "create_entry":
             raise DemoError(f"adding {spec.title} failed: {result.get('errors') or result}")
         return result

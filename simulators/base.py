@@ -200,6 +200,15 @@ class Simulator(StartStop):
         """Say how the last remote door opening reached the device; None before any."""
         return None
 
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """Where the device's own server listens (host, port); None for a device without one.
+
+        The platform reaches a device with a server there (commands, its config flow), so
+        such a device runs before it is added.
+        """
+        return None
+
     def configure_url(self, url: str) -> None:
         """Set the URL that a device which ``posts_to_webhook`` posts to."""
         raise TypeError(f"a {self.kind} posts to no webhook; its broker is set when built")

@@ -85,7 +85,12 @@ async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["face_terminal_mqtt", "camera_mqtt", "temperature_http"]
+    assert result["menu_options"] == [
+        "face_terminal_mqtt",
+        "camera_mqtt",
+        "face_capture_http",
+        "temperature_http",
+    ]
 
 
 @pytest.mark.usefixtures("mqtt_mock")

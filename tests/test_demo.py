@@ -16,7 +16,8 @@ import zoneinfo
 import pytest
 import yaml
 
-from custom_components.face_access.protocols import temperature_http
+from custom_components.face_access.ingress import Inbound
+from custom_components.face_access.protocols import face_capture_http, temperature_http
 from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
 from custom_components.face_access.protocols.model import Capability
 from custom_components.face_access.registry import PROTOCOLS
@@ -29,6 +30,9 @@ from demo.roster import ROSTER, faces, write_photos
 from simulators.images import sniff_format
 
 IMPLEMENTED_PROTOCOLS = list(PROTOCOLS)
+BINDS_A_PORT = pytest.mark.usefixtures("socket_enabled")
+"""For tests that build every demo simulator: a device with a server of its own picks a
+free port of 127.0.0.1 when built (it binds, then closes, a socket)."""
 
 
 def test_configuration_yaml_is_local_and_serves_the_frontend(tmp_path: Path) -> None:
@@ -41,6 +45,8 @@ def test_configuration_yaml_is_local_and_serves_the_frontend(tmp_path: Path) -> 
     assert "default_config" not in parsed
     core = parsed["homeassistant"]
     assert core["allowlist_external_dirs"] == [str(paths.faces)]
+    # Where devices post to (webhooks): the address Home Assistant listens on.
+    assert core["internal_url"] == "http://127.0.0.1:18123"
     zoneinfo.ZoneInfo(core["time_zone"])
     assert isinstance(core["latitude"], float)
 
@@ -73,12 +79,14 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert DemoState.load(paths) == DemoState()
 
 
+@BINDS_A_PORT
 def test_every_implemented_protocol_has_a_demo_device() -> None:
     assert sorted(device.protocol for device in DEVICES) == sorted(IMPLEMENTED_PROTOCOLS)
     assert len({device.device_id for device in DEVICES}) == len(DEVICES)
     capabilities = {
         **{protocol: variant.profile.capabilities for protocol, variant in VARIANTS.items()},
         "temperature_http": temperature_http.PROFILE.capabilities,
+        "face_capture_http": face_capture_http.PROFILE.capabilities,
     }
     # Whether a device has a door, and whether it posts to a webhook, its simulator says.
     simulators = [device.make_simulator("127.0.0.1", 1) for device in DEVICES]
@@ -86,8 +94,41 @@ def test_every_implemented_protocol_has_a_demo_device() -> None:
         Capability.OPEN_DOOR in capabilities[device.protocol] for device in DEVICES
     ]
     assert [simulator.posts_to_webhook for simulator in simulators] == [
-        device.protocol == "temperature_http" for device in DEVICES
+        PROTOCOLS[device.protocol].inbound is Inbound.WEBHOOK for device in DEVICES
     ]
+    assert [simulator.device_id for simulator in simulators] == [
+        device.device_id for device in DEVICES
+    ]
+
+
+@BINDS_A_PORT
+def test_each_demo_device_form_is_its_config_flow_form() -> None:
+    """The form data come from the running simulator and name the step's own fields."""
+    steps = json.loads(
+        (INTEGRATION_SOURCE / "translations" / "en.json").read_text(encoding="utf-8")
+    )["config"]["step"]
+    for device in (*DEVICES, *SPARE_DEVICES):
+        simulator = device.make_simulator("127.0.0.1", 1)
+        form = device.form(simulator)
+        assert set(form) <= set(steps[device.protocol]["data"]), device.protocol
+        if simulator.address is None:
+            assert form["device_id"] == device.device_id
+        else:
+            assert (form["host"], form["port"]) == simulator.address
+    by_protocol = {device.protocol: device for device in DEVICES}
+    assert by_protocol["face_terminal_mqtt"].form(
+        by_protocol["face_terminal_mqtt"].make_simulator("127.0.0.1", 1)
+    ) == {"device_id": "1305433", "topic_prefix": "mqtt/face"}
+    assert by_protocol["temperature_http"].form(
+        by_protocol["temperature_http"].make_simulator("127.0.0.1", 1)
+    ) == {"device_id": "0012b516a202"}
+    huaan = by_protocol["face_capture_http"]
+    # The entry's title is the integration's, from the serial the terminal answers with.
+    assert huaan.title == f"Face capture terminal {huaan.device_id}"
+    assert SPARE_DEVICES[0].form(SPARE_DEVICES[0].make_simulator("127.0.0.1", 1)) == {
+        "device_id": SPARE_DEVICES[0].device_id,
+        "topic_prefix": SPARE_DEVICES[0].topic_prefix,
+    }
 
 
 def test_spare_devices_are_left_to_add_by_hand() -> None:
@@ -134,6 +175,7 @@ def test_roster_photos_are_jpeg_files(tmp_path: Path) -> None:
         assert sniff_format(path.read_bytes()) == "jpeg"
 
 
+@BINDS_A_PORT
 @pytest.mark.parametrize(
     "device", [*DEVICES, *SPARE_DEVICES], ids=lambda device: f"{device.protocol}-{device.device_id}"
 )
@@ -151,6 +193,7 @@ def test_activity_describes_each_event(device: DemoDevice) -> None:
     assert any(text.startswith("stranger") for text in descriptions)
 
 
+@BINDS_A_PORT
 def test_activity_without_roster_pushes_strangers() -> None:
     for device in DEVICES:
         simulator = device.make_simulator("127.0.0.1", 1)

@@ -21,7 +21,7 @@ import time
 from playwright import sync_api
 import pytest
 
-from demo.devices import SPARE_DEVICES, DemoDevice, menu_option_label
+from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
 from demo.roster import ROSTER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +139,23 @@ def _sign_in(page: sync_api.Page, base: str) -> None:
     page.screenshot(path=ARTIFACTS / "02-overview.png")
 
 
+def _registered(page: sync_api.Page) -> dict[str, tuple[str, str, str]]:
+    """Home Assistant's Face Access devices, through its API, by the device's own ID.
+
+    Each: (Home Assistant's device ID, its config entry's title, the entry's state).
+    """
+    entries = page.evaluate(CALL_WS, {"type": "config_entries/get", "domain": "face_access"})
+    by_entry = {entry["entry_id"]: entry for entry in entries}
+    registry = page.evaluate(CALL_WS, {"type": "config/device_registry/list"})
+    found: dict[str, tuple[str, str, str]] = {}
+    for device in registry:
+        for domain, identifier in device["identifiers"]:
+            entry = next((by_entry[e] for e in device["config_entries"] if e in by_entry), None)
+            if domain == "face_access" and entry is not None:
+                found[identifier] = (device["id"], entry["title"], entry["state"])
+    return found
+
+
 def _add_in_the_ui(page: sync_api.Page, base: str, demo: RunningDemo, spare: DemoDevice) -> str:
     """Add `spare` as the console tells: Add integration → Face Access → its protocol.
 
@@ -206,9 +223,16 @@ def _add_in_the_ui(page: sync_api.Page, base: str, demo: RunningDemo, spare: Dem
     ]
     assert len(found) == 1, f"{spare.title} is not in the device registry once: {found}"
 
-    # The integration's page lists it; the demo sees Home Assistant answer the device.
+    # The integration's page lists it, and every device the demo added (by its entry's
+    # title); the demo sees Home Assistant answer the device.
+    registered = _registered(page)
     page.goto(base + "/config/integrations/integration/face_access")
     page.get_by_text(spare.title).first.wait_for()
+    for device in DEVICES:
+        assert device.device_id in registered, f"{device.title} is not registered"
+        _, title, state = registered[device.device_id]
+        assert state == "loaded", f"{title}: {state}"
+        page.get_by_text(title).first.wait_for()
     page.screenshot(path=ARTIFACTS / "08-integration-page.png")
     demo.wait_for(re.escape(f"{spare.title}: in Home Assistant now"), 60)
     return str(found[0])
@@ -276,5 +300,21 @@ def test_sign_in_add_a_device_open_the_door_and_see_the_last_capture(
             ), "the last capture did not load in its dialog"
             page.wait_for_timeout(1000)  # the dialog's opening animation, for the screenshot
             page.screenshot(path=ARTIFACTS / "12-last-capture.png")
+
+            # The face-capture terminal (a server of its own, posting to its webhook): its
+            # page, and Open door, which Home Assistant sends to the terminal's server.
+            capture = next(d for d in DEVICES if d.protocol == "face_capture_http")
+            capture_id, _, _ = _registered(page)[capture.device_id]
+            page.keyboard.press("Escape")
+            page.goto(f"{base}/config/devices/device/{capture_id}")
+            page.get_by_text(capture.title).first.wait_for()
+            page.get_by_text("Last capture").first.wait_for()
+            opened = f"{capture.title}: door opened remotely"
+            before = demo.text().count(opened)
+            page.get_by_role("button", name="Press").first.click()
+            assert _until(lambda: demo.text().count(opened) > before, 20), (
+                f"{capture.title} received no door opening:\n" + demo.text()[-3000:]
+            )
+            page.screenshot(path=ARTIFACTS / "13-face-capture-terminal.png")
         finally:
             browser.close()

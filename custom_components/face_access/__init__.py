@@ -57,9 +57,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -
         ) from err
     entry.async_on_unload(client.stop)
     # Unload callbacks run last-in first-out: the ingress goes before the client stops.
-    ingress.async_connect(hass, entry, record.inbound, client, coordinator)
+    ingress.async_connect(
+        hass, entry, record.inbound, client, coordinator, webhooks=record.webhooks
+    )
     await coordinator.async_config_entry_first_refresh()
-    coordinator.refresh_info()
+    if client.poll_interval is None:
+        # A polled device described itself in the first refresh; a pushing one is asked.
+        coordinator.refresh_info()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .coordinator import FaceAccessConfigEntry, record_attributes
 
 # Credentials, and everything that names or identifies a person.
 TO_REDACT = {
+    CONF_HOST,
     CONF_PASSWORD,
     CONF_USERNAME,
     CONF_WEBHOOK_ID,
+    "poll_webhook_id",
     "person_id",
     "person_name",
     "card_number",

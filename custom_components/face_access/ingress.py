@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +45,8 @@ class Inbound(StrEnum):
     MQTT = "mqtt"
     """Through the broker: the client subscribes with the transport it is given."""
     WEBHOOK = "webhook"
-    """The device posts to `/api/webhook/<entry.data["webhook_id"]>`."""
+    """The device posts to `/api/webhook/<id>`, for each id the entry's data holds under a
+    key of `ProtocolRecord.webhooks` (`webhook_id` by default)."""
     FIXED_PATH = "fixed_path"
     """The device posts to paths its firmware fixes (`ProtocolRecord.fixed_path`)."""
 
@@ -81,6 +83,17 @@ class EntryStore:
     async def remove(self) -> None:
         """Delete the file (the entry was removed)."""
         await self._store.async_remove()
+
+
+def queue_store(hass: HomeAssistant, entry: FaceAccessConfigEntry, version: int) -> EntryStore:
+    """Return where a device's command queue is saved (`face_access.<entry_id>.queue`)."""
+    return EntryStore(hass, entry.entry_id, version, "queue")
+
+
+async def async_forget(hass: HomeAssistant, entry: FaceAccessConfigEntry, version: int) -> None:
+    """Remove what a removed webhook device leaves: its repair issue and its saved queue."""
+    ir.async_delete_issue(hass, DOMAIN, no_contact_issue_id(entry))
+    await queue_store(hass, entry, version).remove()
 
 
 def webhook_address(hass: HomeAssistant, webhook_id: str) -> dict[str, str]:
@@ -157,26 +170,37 @@ def async_connect(
     inbound: Inbound,
     client: DeviceClient,
     coordinator: FaceAccessCoordinator,
+    *,
+    webhooks: tuple[str, ...] = (CONF_WEBHOOK_ID,),
 ) -> None:
     """Route the device's requests to its started client until the entry unloads.
 
-    A webhook device also gets the "never called" watch. MQTT devices need nothing here:
-    their client subscribed itself. Fixed-path devices are found by the views at request
-    time, so a loaded entry is all they need.
+    A webhook device gets a webhook for each key of `webhooks` its entry's data holds (the
+    client tells them apart by `HttpRequest.path`), and the "never called" watch. MQTT
+    devices need nothing here: their client subscribed itself. Fixed-path devices are found
+    by the views at request time, so a loaded entry is all they need.
     """
     if inbound is not Inbound.WEBHOOK:
         return
     if not isinstance(client, InboundHttp):
         raise TypeError(f"{type(client).__name__} takes no HTTP requests")
-    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
 
     async def _handle(hass: HomeAssistant, webhook_id: str, request: web.Request) -> web.Response:
         return await async_handle(request, client, entry.title)
 
-    webhook.async_register(
-        hass, DOMAIN, entry.title, webhook_id, _handle, local_only=True, allowed_methods=["POST"]
-    )
-    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+    for key in webhooks:
+        if (webhook_id := entry.data.get(key)) is None:
+            continue
+        webhook.async_register(
+            hass,
+            DOMAIN,
+            entry.title,
+            webhook_id,
+            _handle,
+            local_only=True,
+            allowed_methods=["POST"],
+        )
+        entry.async_on_unload(partial(webhook.async_unregister, hass, webhook_id))
     _async_watch_first_contact(hass, entry, client, coordinator)
 
 

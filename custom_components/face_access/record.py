@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .coordinator import FaceAccessConfigEntry
@@ -61,7 +62,8 @@ class ProtocolRecord:
     - `key`: the protocol key (`entry.data["protocol"]`, the `user` menu option).
     - `title`: the default entry title, formatted with `device_id`.
     - `inbound`: how the device's traffic reaches the client (`ingress.Inbound`); a
-      `FIXED_PATH` protocol names its paths and how to find the device in `fixed_path`.
+      `FIXED_PATH` protocol names its paths and how to find the device in `fixed_path`,
+      a `WEBHOOK` protocol the keys of its entry's data that hold webhook ids in `webhooks`.
     - `async_create_client`: builds the client of an entry, not yet started (raises
       ConfigEntryNotReady when what it needs is missing, for example MQTT).
     - `steps`: config-flow steps by step id; the one named `key` is the `user` menu's,
@@ -80,3 +82,4 @@ class ProtocolRecord:
     options: Mapping[str, OptionsStep]
     async_remove: EntryCleanup = _nothing_to_clean
     fixed_path: FixedPath | None = None
+    webhooks: tuple[str, ...] = (CONF_WEBHOOK_ID,)

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import registry_hfsecurity_mqtt, registry_temperature_http
+from . import registry_face_capture_http, registry_hfsecurity_mqtt, registry_temperature_http
 from .record import FaceAccessFlowBase, FlowStep, OptionsStep, ProtocolRecord
 
 PROTOCOLS: Mapping[str, ProtocolRecord] = {
     record.key.value: record
-    for record in (*registry_hfsecurity_mqtt.RECORDS, registry_temperature_http.RECORD)
+    for record in (
+        *registry_hfsecurity_mqtt.RECORDS,
+        registry_face_capture_http.RECORD,
+        registry_temperature_http.RECORD,
+    )
 }
 """Every implemented protocol by its key, in the order of the `user` menu."""
 

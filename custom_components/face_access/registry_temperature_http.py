@@ -13,7 +13,6 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -23,11 +22,10 @@ from .const import (
     CONF_PROTOCOL,
     CONF_SOURCE_IP,
     CONF_SYNC_TIME,
-    DOMAIN,
 )
 from .coordinator import FaceAccessConfigEntry
 from .forms import OPTIONS_SCHEMA, TEXT, seconds
-from .ingress import EntryStore, Inbound, no_contact_issue_id, webhook_address
+from .ingress import Inbound, async_forget, queue_store, webhook_address
 from .protocols.client import DeviceClient
 from .protocols.model import ProtocolKey
 from .protocols.temperature_http import (
@@ -54,11 +52,6 @@ TABLET_OPTIONS_SCHEMA = OPTIONS_SCHEMA.extend(
         vol.Optional(CONF_SOURCE_IP): TEXT,
     }
 )
-
-
-def _queue_store(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> EntryStore:
-    """Return where the entry's command queue is saved (`face_access.<entry_id>.queue`)."""
-    return EntryStore(hass, entry.entry_id, STORE_VERSION, "queue")
 
 
 async def async_step_user(flow: FaceAccessFlowBase, user_input: UserInput) -> ConfigFlowResult:
@@ -137,7 +130,7 @@ async def async_create_client(hass: HomeAssistant, entry: FaceAccessConfigEntry)
     interval = int(entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL))
     return TemperatureHttpClient(
         entry.data[CONF_DEVICE_ID],
-        _queue_store(hass, entry),
+        queue_store(hass, entry, STORE_VERSION),
         now=dt_util.now,
         heartbeat_interval=interval,
         offline_after=max(interval * MISSED_HEARTBEATS, MIN_OFFLINE_AFTER),
@@ -148,8 +141,7 @@ async def async_create_client(hass: HomeAssistant, entry: FaceAccessConfigEntry)
 
 async def async_remove(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> None:
     """Remove the "never called" repair issue and the saved command queue."""
-    ir.async_delete_issue(hass, DOMAIN, no_contact_issue_id(entry))
-    await _queue_store(hass, entry).remove()
+    await async_forget(hass, entry, STORE_VERSION)
 
 
 RECORD = ProtocolRecord(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import deque
-from collections.abc import Coroutine
 import contextlib
 import copy
 import io
@@ -40,6 +39,7 @@ from PIL import Image
 
 from simulators.base import LockedCopy, Simulator, itself, rows, utf8_len
 from simulators.images import decode_base64_picture, make_jpeg, sniff_format
+from simulators.loop_thread import LoopThread, OnLoopThread
 
 from .activity import TabletActivity
 
@@ -171,7 +171,7 @@ def decode_picture(text: object) -> bytes:
     return data
 
 
-class TemperatureTabletSimulator(Simulator):
+class TemperatureTabletSimulator(OnLoopThread, Simulator):
     """One body-temperature tablet POSTing to one URL (the integration's webhook).
 
     Observable state for tests (each a thread-safe snapshot): ``persons``,
@@ -239,16 +239,14 @@ class TemperatureTabletSimulator(Simulator):
         self._last_record = time.monotonic()
         self._alarm_seqs = itertools.count(1)
 
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
+        self._engine = LoopThread(f"temperature-tablet-sim-{self.cid}")
         self._first_heartbeat = threading.Event()
-        # Created on the simulator's own loop, in ``_main``.
+        # Created on the simulator's own loop, in ``_setup``.
         self._session: aiohttp.ClientSession | None = None
         self._send_lock: asyncio.Lock | None = None
-        self._stop_event: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._reupload_wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._next_heartbeat = 0.0
 
     # --------------------------------------------------------------- lifecycle
@@ -275,58 +273,13 @@ class TemperatureTabletSimulator(Simulator):
         0 does not wait).
         """
         with self._lock:
-            if self._thread is not None:
-                raise RuntimeError("simulator already started")
             self._uptime = self._now()
-            self._ready.clear()
             self._first_heartbeat.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"temperature-tablet-sim-{self.cid}", daemon=True
-            )
-        self._thread.start()
-        self._ready.wait()
+        self._engine.start(self._setup, self._teardown)
         self._first_heartbeat.wait(self.timeout + 5.0 if timeout is None else timeout)
 
-    def stop(self) -> None:
-        """Stop the loop, close the HTTP session and join the thread."""
-        with self._lock:
-            thread, loop, stop_event = self._thread, self._loop, self._stop_event
-        if thread is None:
-            return
-        if loop is not None and stop_event is not None and not loop.is_closed():
-            # The loop may close between the check and the call if it crashed.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stop_event.set)
-        if thread is not threading.current_thread():
-            thread.join()
-        with self._lock:
-            self._thread = None
-            self._loop = None
-
-    @property
-    def running(self) -> bool:
-        """True between ``start()`` and ``stop()``."""
-        with self._lock:
-            return self._thread is not None and self._thread.is_alive()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        with self._lock:
-            self._loop = loop
-        try:
-            loop.run_until_complete(self._main())
-        finally:
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                loop.close()
-                self._ready.set()
-                self._first_heartbeat.set()
-
-    async def _main(self) -> None:
+    async def _setup(self) -> None:
         self._send_lock = asyncio.Lock()
-        self._stop_event = asyncio.Event()
         self._wake = asyncio.Event()
         self._reupload_wake = asyncio.Event()
         # Every exchange is "a short connection" (L1373-L1375): no keep-alive.
@@ -334,35 +287,17 @@ class TemperatureTabletSimulator(Simulator):
             connector=aiohttp.TCPConnector(force_close=True),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         )
-        loop = asyncio.get_running_loop()
-        self._next_heartbeat = loop.time()
-        tasks = [asyncio.create_task(self._heartbeat_loop())]
+        self._next_heartbeat = asyncio.get_running_loop().time()
+        # ``LoopThread.stop`` cancels these, and the work of blocked callers
+        # (``heartbeat_now`` ...), which then get ``CancelledError``.
+        self._tasks = [asyncio.create_task(self._heartbeat_loop())]
         if self.reupload_idle is not None:
-            tasks.append(asyncio.create_task(self._reupload_loop()))
-        self._ready.set()
-        try:
-            await self._stop_event.wait()
-        finally:
-            # Also cancel the work of blocked callers (``heartbeat_now`` ...), which then
-            # get ``CancelledError`` instead of waiting for a loop that is gone.
-            current = asyncio.current_task()
-            others = [task for task in asyncio.all_tasks() if task is not current]
-            for task in others:
-                task.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
-            await self._session.close()
+            self._tasks.append(asyncio.create_task(self._reupload_loop()))
 
-    def _call[T](self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the simulator's loop from another thread and wait for it."""
-        with self._lock:
-            loop = self._loop
-        if loop is None or not self._ready.is_set() or loop.is_closed():
-            coro.close()
-            raise RuntimeError("simulator not running")
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("blocking call from the simulator's own thread")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    async def _teardown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._first_heartbeat.set()
 
     # ------------------------------------------------------------ test helpers
 

@@ -56,6 +56,18 @@ RECORD_CAPABILITIES = frozenset(
     {Capability.RECORD_PICTURE, Capability.ACCESS_EVENTS, Capability.ALARM_EVENTS}
 )
 """Pushing access records with pictures, and their alarms: what every protocol here does."""
+TERMINAL_CAPABILITIES = frozenset(
+    {
+        Capability.OPEN_DOOR,
+        Capability.BODY_TEMPERATURE,
+        Capability.MASK,
+        Capability.SCENE_SNAPSHOT,
+        Capability.CREDENTIAL_EVENTS,
+        Capability.ENROLL_CARD_NUMBER,
+    }
+)
+"""What a door terminal adds: a relay, a thermometer, mask detection, stills on demand, and
+card and QR-code readers whose cards can be enrolled."""
 
 
 class AccessKind(StrEnum):
@@ -132,6 +144,14 @@ class DeviceRefusedError(FaceAccessError):
 
 class DoorModeError(DeviceRefusedError):
     """The device's door mode makes it ignore remote door opening."""
+
+
+class DeviceUnreachableError(DeviceTimeoutError):
+    """Home Assistant could not connect to the device at all (refused, no route, bad host).
+
+    A kind of DeviceTimeoutError, so that everything that handles silence handles it too;
+    a config flow tells the two apart.
+    """
 
 
 class AuthenticationError(FaceAccessError):

@@ -14,6 +14,7 @@ from typing import Any, Final
 from ..model import (
     PEOPLE_CAPABILITIES,
     RECORD_CAPABILITIES,
+    TERMINAL_CAPABILITIES,
     Capability,
     DeviceProfile,
     PhotoLimits,
@@ -85,16 +86,7 @@ FACE_TERMINAL: Final = MqttVariant(
     protocol=ProtocolKey.FACE_TERMINAL_MQTT,
     profile=_profile(
         "Face recognition terminal (MQTT)",
-        frozenset(
-            {
-                Capability.OPEN_DOOR,
-                Capability.BODY_TEMPERATURE,
-                Capability.MASK,
-                Capability.SCENE_SNAPSHOT,
-                Capability.CREDENTIAL_EVENTS,
-                Capability.ENROLL_CARD_NUMBER,
-            }
-        ),
+        TERMINAL_CAPABILITIES,
     ),
     heartbeat_interval=30.0,  # §15 L3252
     numbers_as_text=True,
