@@ -559,8 +559,13 @@ async def test_query_info_polls_lightly_and_sets_the_clock_once(
     await push_client.query_info()
     await push_client.query_info()
 
-    assert device.commands() == ["request date time", "update date time", "request date time"]
-    assert device.received[1]["date_time"] == "2024/05/06 07:08:09"
+    assert device.commands() == [
+        "request date time",
+        "get hardware info",
+        "update date time",
+        "request date time",
+    ]
+    assert device.received[2]["date_time"] == "2024/05/06 07:08:09"
     assert push_client.poll_interval == 60.0
     assert push_client.offline_after is None
 
@@ -573,7 +578,12 @@ async def test_a_device_that_refuses_the_time_is_not_asked_again(
     await push_client.query_info()
     await push_client.query_info()
 
-    assert device.commands() == ["request date time", "update date time", "request date time"]
+    assert device.commands() == [
+        "request date time",
+        "get hardware info",
+        "update date time",
+        "request date time",
+    ]
 
 
 async def test_query_info_of_an_unreachable_device_raises(

@@ -153,6 +153,8 @@ async def test_the_flow_adds_the_terminal_and_points_its_upload_here(
     registered = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SERIAL)})
     assert registered is not None
     assert registered.manufacturer == "Huaan"
+    assert registered.model == "Face capture terminal (HTTP)"
+    assert registered.model_id == "FSAN_01 (HI3516DV300)"
 
 
 async def test_a_wrong_password_is_said_in_the_form(

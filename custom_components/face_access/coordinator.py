@@ -330,6 +330,10 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             updates["sw_version"] = merged.firmware
         if merged.ip:
             updates["configuration_url"] = f"http://{merged.ip}"
+        if merged.model and merged.model != self.client.profile.model:
+            # The hardware the device names (a board and chip, say) beside the protocol's
+            # model of it.
+            updates["model_id"] = merged.model
         if updates:
             dr.async_get(self.hass).async_get_or_create(
                 config_entry_id=self.config_entry.entry_id,

@@ -21,7 +21,7 @@ import asyncio
 import base64
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 import logging
 import time
@@ -151,6 +151,7 @@ class FaceCaptureHttpClient:
         self._connected_once = False
         self._greeted = False
         self._clock_due = sync_time
+        self._hardware_due = True
         self._last_request: float | None = None
         self._info = model.DeviceInfo()
         self._records_acked = 0
@@ -217,6 +218,7 @@ class FaceCaptureHttpClient:
             self._info = model.DeviceInfo(firmware=firmware)
         self._greeted = False
         self._clock_due = self._sync_time
+        self._hardware_due = True
         if self.mode is Mode.PUSH and len(self._queue):
             # Left from the long-poll mode: a device in push mode never fetches them.
             _LOGGER.warning(
@@ -248,6 +250,15 @@ class FaceCaptureHttpClient:
             return self._info
         connection = self._push()
         await connection.command(**codec.request_date_time())
+        if self._hardware_due:
+            # The hardware's model, once: `get hardware info` is the only request that says.
+            self._hardware_due = False
+            try:
+                identity = await connection.identify()
+            except (model.DeviceTimeoutError, model.DeviceRefusedError, DecodeError) as err:
+                _LOGGER.debug("Device %s did not name its hardware: %s", self.serial, err)
+            else:
+                self._info = replace(self._info, model=identity.info.model)
         if self._clock_due:
             try:
                 await connection.command(**codec.update_date_time(self._now()))
