@@ -21,23 +21,10 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+from .. import model
 from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
-from ..model import (
-    Alive,
-    CommandResult,
-    Connectivity,
-    DeviceInfo,
-    DeviceProfile,
-    DeviceRefusedError,
-    DeviceTimeoutError,
-    Enrollment,
-    MessageCallback,
-    Person,
-    Picture,
-    UnsupportedError,
-)
 from ..wire import DecodeError, number
 from . import codec
 
@@ -139,12 +126,12 @@ class TemperatureHttpClient:
         self._last_post: float | None = None
         self._uptime: int | None = None
         self._hello_due = True
-        self._info = DeviceInfo()
+        self._info = model.DeviceInfo()
 
     # ---- the DeviceClient interface ---------------------------------------------------------
 
     @property
-    def profile(self) -> DeviceProfile:
+    def profile(self) -> model.DeviceProfile:
         """Return what the tablet is and can do (digest §9: no snapshot, cards or QR codes)."""
         return codec.PROFILE
 
@@ -175,7 +162,7 @@ class TemperatureHttpClient:
         """Return how many commands wait for delivery or confirmation."""
         return len(self._queue)
 
-    def subscribe(self, listener: MessageCallback) -> Callable[[], None]:
+    def subscribe(self, listener: model.MessageCallback) -> Callable[[], None]:
         """Call `listener` with every inbound model message; return the unsubscriber."""
         return self._hub.subscribe(listener)
 
@@ -198,10 +185,10 @@ class TemperatureHttpClient:
         self._queue.release()
         await self._queue.save()
 
-    async def query_info(self) -> DeviceInfo:
+    async def query_info(self) -> model.DeviceInfo:
         """Return what the last heartbeat said; the tablet has no info command (§4.10)."""
         if self._uptime is None:
-            raise DeviceTimeoutError("no heartbeat yet")
+            raise model.DeviceTimeoutError("no heartbeat yet")
         return self._info
 
     async def open_door(self) -> None:
@@ -215,20 +202,22 @@ class TemperatureHttpClient:
         )
         done, errcode = await self._wait(seq)
         if not done:
-            raise DeviceTimeoutError(
+            raise model.DeviceTimeoutError(
                 f"not confirmed yet; the command waits up to {DOOR_COMMAND_TTL:.0f} s "
                 "for the next heartbeat"
             )
         if errcode is None:
-            raise DeviceTimeoutError("the tablet took the command but reported no result")
+            raise model.DeviceTimeoutError("the tablet took the command but reported no result")
         if errcode != 0:
-            raise DeviceRefusedError(codec.CONTROL_ERRORS.get(errcode, "failed"), str(errcode))
+            raise model.DeviceRefusedError(
+                codec.CONTROL_ERRORS.get(errcode, "failed"), str(errcode)
+            )
 
-    async def snapshot(self) -> Picture:
+    async def snapshot(self) -> model.Picture:
         """Refuse: the protocol has no on-demand picture (digest §4.9)."""
-        raise UnsupportedError("the tablet has no on-demand snapshot")
+        raise model.UnsupportedError("the tablet has no on-demand snapshot")
 
-    async def enroll(self, enrollment: Enrollment) -> CommandResult:
+    async def enroll(self, enrollment: model.Enrollment) -> model.CommandResult:
         """Queue `facelib_manage` type 1 (add or modify) and wait for the next heartbeat.
 
         Raises InvalidRequestError before queueing anything the tablet cannot take, and
@@ -242,7 +231,7 @@ class TemperatureHttpClient:
         )
         return await self._facelib_outcome(seq)
 
-    async def delete(self, person_ids: Sequence[str]) -> CommandResult:
+    async def delete(self, person_ids: Sequence[str]) -> model.CommandResult:
         """Delete people: one by `facelib_manage` type 3, several by `facelib_batch`.
 
         The batch goes out in chunks of 20, each confirmed by a `type` 9 with a result per
@@ -260,26 +249,28 @@ class TemperatureHttpClient:
         seq = await self._queue.submit(_Entry(seq=0, kind=_BATCH, person_ids=ids))
         done, results = await self._wait(seq)
         if not done:
-            return CommandResult(message=self._pending_message(), pending=True)
+            return model.CommandResult(message=self._pending_message(), pending=True)
         failed = {pid: code for pid, code in results.items() if code != 0}
         if failed and len(failed) == len(ids):
-            raise DeviceRefusedError(f"none of the {len(ids)} people was deleted")
+            raise model.DeviceRefusedError(f"none of the {len(ids)} people was deleted")
         if failed:
             detail = ", ".join(
                 f"{pid} ({codec.BATCH_RESULTS.get(code, 'no result')})"
                 for pid, code in sorted(failed.items())
             )
-            return CommandResult(message=f"{len(ids) - len(failed)} of {len(ids)}; not: {detail}")
-        return CommandResult(message=f"{len(ids)} deleted")
+            return model.CommandResult(
+                message=f"{len(ids) - len(failed)} of {len(ids)}; not: {detail}"
+            )
+        return model.CommandResult(message=f"{len(ids)} deleted")
 
-    async def delete_all(self) -> CommandResult:
+    async def delete_all(self) -> model.CommandResult:
         """Queue `facelib_manage` type 4 and wait for the next heartbeat."""
         seq = await self._queue.submit(
             _Entry(seq=0, kind=_FACELIB), lambda seq: codec.facelib_simple(seq, 4)
         )
         return await self._facelib_outcome(seq)
 
-    async def list_people(self) -> list[Person]:
+    async def list_people(self) -> list[model.Person]:
         """Queue `facelib_manage` type 5 and wait for its `type` 4 answer (§3.4).
 
         A query already queued is joined rather than repeated (the answer has no `seq`).
@@ -294,7 +285,7 @@ class TemperatureHttpClient:
             )
         done, people = await self._wait(seq)
         if not done:
-            raise DeviceTimeoutError(
+            raise model.DeviceTimeoutError(
                 "the list has not arrived yet; the query waits for the next heartbeat"
             )
         return list(people)
@@ -351,25 +342,25 @@ class TemperatureHttpClient:
                     emit(alarm)
                 else:
                     _LOGGER.debug("Ignored an alarm of unknown type from tablet %s", self.cid)
-                    emit(Alive())
+                    emit(model.Alive())
             case 4:
-                emit(Alive())
+                emit(model.Alive())
                 self._resolve_kind(_QUERY, codec.people_from(upload))
             case 9:
-                emit(Alive())
+                emit(model.Alive())
                 return self._on_batch_result(codec.batch_results_from(upload))
             case 10:
-                emit(Alive())
+                emit(model.Alive())
                 if (config := codec.config_from(upload)) is not None:
                     self._config = config
                     self._resolve_kind(_CONFIG, config)
             case 12:
-                emit(Alive())
+                emit(model.Alive())
                 self._on_control_result(*codec.sub_result(upload, "control"))
             case _:
                 # Upgrade, strategy, retransmission and log results (types 6, 7, 8, 11):
                 # nothing here asks for them.
-                emit(Alive())
+                emit(model.Alive())
         return None
 
     def _on_heartbeat(
@@ -381,15 +372,15 @@ class TemperatureHttpClient:
             self._uptime = heartbeat.uptime
             self._hello_due = True
             self._connected_once = True
-            self._info = DeviceInfo(firmware=heartbeat.app_version, ip=remote)
-            self._hub.emit(Connectivity(online=True, info=self._info))
+            self._info = model.DeviceInfo(firmware=heartbeat.app_version, ip=remote)
+            self._hub.emit(model.Connectivity(online=True, info=self._info))
             self._enqueue_internal(_Entry(seq=0, kind=_CONFIG, command=codec.config_query()))
             if self._sync_time:
                 self._enqueue_internal(
                     _Entry(seq=0, kind=_TIME_SET, command=codec.time_set(self._now()))
                 )
         else:
-            self._hub.emit(Alive())
+            self._hub.emit(model.Alive())
         flight = self._queue.in_flight()
         if flight is not None:
             if flight.kind == _FACELIB:
@@ -504,14 +495,14 @@ class TemperatureHttpClient:
         """
         return await self._queue.wait(seq, self._confirm_timeout if self.online else 0)
 
-    async def _facelib_outcome(self, seq: int) -> CommandResult:
+    async def _facelib_outcome(self, seq: int) -> model.CommandResult:
         """Turn a face-library command's heartbeat verdict into a result or an error."""
         done, success = await self._wait(seq)
         if not done:
-            return CommandResult(message=self._pending_message(), pending=True)
+            return model.CommandResult(message=self._pending_message(), pending=True)
         if success is not True:
-            raise DeviceRefusedError("the tablet reported a failure (it gives no reason)")
-        return CommandResult()
+            raise model.DeviceRefusedError("the tablet reported a failure (it gives no reason)")
+        return model.CommandResult()
 
     def _pending_message(self) -> str:
         """Say why a command is still pending."""
