@@ -100,8 +100,10 @@ async def ha_url(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> str:
     """Home Assistant's HTTP server on 127.0.0.1, known as its internal URL."""
-    # The webhook component must be set up before the HTTP application starts.
-    assert await async_setup_component(hass, DOMAIN, {})
+    # Whatever registers HTTP views must be set up before the HTTP application starts: the
+    # webhook component (with the integration) and the picture platforms' components.
+    for domain in (DOMAIN, "camera", "image"):
+        assert await async_setup_component(hass, domain, {})
     client = await hass_client_no_auth()
     base = str(client.make_url("")).rstrip("/")
     await async_process_ha_core_config(hass, {"internal_url": base})
@@ -150,8 +152,9 @@ async def test_the_flow_adds_the_terminal_and_points_its_upload_here(
     assert upload is not None
     assert upload == f"{ha_url}/api/webhook/{entry.data['webhook_id']}"
     assert entry.data["poll_webhook_id"] != entry.data["webhook_id"]
-    registered = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SERIAL)})
-    assert registered is not None
+    # Found through the entry: identifiers are not unique across entries any more (2026.10).
+    (registered,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert (DOMAIN, SERIAL) in registered.identifiers
     assert registered.manufacturer == "Huaan"
     assert registered.model == "Face capture terminal (HTTP)"
     assert registered.model_id == "FSAN_01 (HI3516DV300)"
@@ -180,7 +183,8 @@ async def test_a_port_that_never_answers_is_said_in_the_form(
     hass: HomeAssistant, ha_url: str
 ) -> None:
     async def _hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(5)
+        # Reads the request and never answers; ends when Home Assistant gives up and closes.
+        await reader.read()
         writer.close()
 
     server = await asyncio.start_server(_hold, "127.0.0.1", 0)
@@ -190,6 +194,7 @@ async def test_a_port_that_never_answers_is_said_in_the_form(
             result = await _flow(hass, port)
     finally:
         server.close()
+        await server.wait_closed()
 
     assert result["errors"] == {"base": "no_reply"}
 
