@@ -502,6 +502,23 @@ async def test_the_long_poll_carries_commands_and_survives_a_restart(
     assert device.dropped_polls == back.dropped_polls == 0
 
 
+async def test_back_to_direct_the_terminal_stops_polling(
+    hass: HomeAssistant, entry: ConfigEntry, device: FaceCaptureSimulator
+) -> None:
+    for mode in ("long_poll", "push"):
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {"mode": mode, "door_port": 1, "sync_time": False}
+        )
+        await hass.async_block_till_done()
+        assert (device.poll_url is not None) is (mode == "long_poll")
+
+    await hass.services.async_call(
+        "button", "press", {"entity_id": _entity(hass, "button", "open_door")}, blocking=True
+    )
+    assert device.last_unlock_via() == "gpio control (server)"
+
+
 def _poll_url(entry: ConfigEntry, device: FaceCaptureSimulator) -> str:
     upload = urlsplit(device.upload_url or "")
     return f"{upload.scheme}://{upload.netloc}/api/webhook/{entry.data['poll_webhook_id']}"

@@ -234,15 +234,18 @@ async def async_step_options(flow: OptionsFlow, user_input: UserInput) -> Config
     entry = flow.config_entry
     poll = webhook_address(flow.hass, entry.data[CONF_POLL_WEBHOOK_ID])
     if user_input is not None:
-        if user_input[CONF_MODE] == Mode.LONG_POLL:
-            host = urlsplit(poll["url"]).hostname
-            try:
-                if host and not host.startswith("<"):
-                    await _connection(flow.hass, dict(entry.data)).set_extranet(
-                        host, int(poll["port"]), poll["path"]
-                    )
-            except FaceAccessError as err:
-                LOGGER.debug("%s did not take the long-poll address: %s", entry.title, err)
+        connection = _connection(flow.hass, dict(entry.data))
+        host = urlsplit(poll["url"]).hostname
+        try:
+            if user_input[CONF_MODE] == Mode.PUSH:
+                if entry.options.get(CONF_MODE) == Mode.LONG_POLL:
+                    # Back to direct: the terminal need not keep asking for commands.
+                    await connection.stop_extranet()
+            elif host and not host.startswith("<"):
+                await connection.set_extranet(host, int(poll["port"]), poll["path"])
+        except FaceAccessError as err:
+            # Best effort: the dialog shows the address for the terminal's page anyway.
+            LOGGER.debug("%s did not take the long-poll setting: %s", entry.title, err)
         return flow.async_create_entry(
             data={**user_input, CONF_DOOR_PORT: int(user_input[CONF_DOOR_PORT])}
         )

@@ -466,6 +466,11 @@ def upload_info(server: str, port: int, path: str) -> dict[str, Any]:
     }
 
 
+def extranet_off() -> dict[str, Any]:
+    """Build `update app params` that stops the device's long poll (2.3.2, L2165-L2189)."""
+    return {"cmd": UPDATE_APP_PARAMS, "extranet": {"enable": False}}
+
+
 def extranet(server: str, port: int, path: str) -> dict[str, Any]:
     """Build `update app params` that makes the device long-poll `server` for commands.
 

@@ -157,6 +157,13 @@ class FaceCaptureConnection:
         """
         await self.command(**codec.extranet(server, port, path))
 
+    async def stop_extranet(self) -> None:
+        """Make the device stop long-polling (`extranet` off).
+
+        Raises DeviceRefusedError when the device refuses, and what `command` raises.
+        """
+        await self.command(**codec.extranet_off())
+
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     """Read an answer of at most MAX_REPLY_BYTES; raise DecodeError beyond."""
