@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from functools import partial
+import json
 from pathlib import Path
 import socket
 from typing import Any
@@ -29,6 +30,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access.const import DOMAIN
@@ -101,8 +105,9 @@ async def ha_url(
 ) -> str:
     """Home Assistant's HTTP server on 127.0.0.1, known as its internal URL."""
     # Whatever registers HTTP views must be set up before the HTTP application starts: the
-    # webhook component (with the integration) and the picture platforms' components.
-    for domain in (DOMAIN, "camera", "image"):
+    # webhook component (with the integration), the picture platforms' components and
+    # diagnostics.
+    for domain in (DOMAIN, "camera", "image", "diagnostics"):
         assert await async_setup_component(hass, domain, {})
     client = await hass_client_no_auth()
     base = str(client.make_url("")).rstrip("/")
@@ -158,6 +163,21 @@ async def test_the_flow_adds_the_terminal_and_points_its_upload_here(
     assert registered.manufacturer == "Huaan"
     assert registered.model == "Face capture terminal (HTTP)"
     assert registered.model_id == "FSAN_01 (HI3516DV300)"
+
+
+async def test_diagnostics_keep_the_credentials_and_addresses_secret(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    text = json.dumps(diagnostics)
+    for secret in (PASSWORD, entry.data["webhook_id"], entry.data["poll_webhook_id"]):
+        assert secret not in text
+    assert diagnostics["entry"]["data"]["host"] == "**REDACTED**"
+    assert diagnostics["protocol"] == "face_capture_http"
+    assert diagnostics["mode"] == "push"
 
 
 async def test_a_wrong_password_is_said_in_the_form(
