@@ -20,6 +20,7 @@ from simulators.camera_mqtt import CameraSimulator
 from simulators.face_capture_http import DEFAULT_SERIAL, FaceCaptureSimulator
 from simulators.face_terminal_mqtt import FaceTerminalSimulator
 from simulators.temperature_http import TemperatureTabletSimulator
+from simulators.unv_lapi import UnvLapiSimulator
 
 from .config import INTEGRATION_SOURCE
 from .roster import ROSTER
@@ -122,6 +123,12 @@ FACE_CAPTURE_USER = "admin"
 FACE_CAPTURE_PASSWORD = "admin"
 """The Huaan terminal's HTTP Basic credentials: the factory's (field notes §2.2)."""
 
+UNV_SERIAL = "210235C31L3186000023"
+"""The Uniview terminal's serial number (``DeviceBasicInfo``; the document's example)."""
+UNV_USER = "admin"
+UNV_PASSWORD = "admin"
+"""The Uniview terminal's HTTP Digest credentials: the factory's."""
+
 
 # ------------------------------------------------------------------------ tables
 
@@ -167,6 +174,18 @@ DEVICES: tuple[DemoDevice, ...] = (
             heartbeat_interval=FACE_CAPTURE_HEARTBEAT,
         ),
         form=server_form(FACE_CAPTURE_USER, FACE_CAPTURE_PASSWORD),
+    ),
+    DemoDevice(
+        protocol="unv_lapi",
+        device_id=UNV_SERIAL,
+        label="Uniview terminal",
+        # Its own server on a free port of 127.0.0.1 (HTTP Digest). Home Assistant
+        # subscribes it to its internal URL; it then posts records to fixed LAPI paths on
+        # Home Assistant's HTTP port. ``extended``: the people, door and snapshot paths.
+        make_simulator=lambda _host, _port: UnvLapiSimulator(
+            UNV_SERIAL, user=UNV_USER, password=UNV_PASSWORD, extended=True
+        ),
+        form=server_form(UNV_USER, UNV_PASSWORD),
     ),
 )
 

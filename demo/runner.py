@@ -465,10 +465,17 @@ class Demo:
         An MQTT device's ``Online``: from then on Home Assistant is subscribed to its
         topics and shows it online, so the commands that follow are answered. The tablet's
         heartbeats: Home Assistant's replies set the heartbeat period and then the clock.
+        The Uniview terminal: Home Assistant subscribed it (to its internal URL), so its
+        records reach Home Assistant from then on.
         """
         for device in self.devices:
-            if not await asyncio.to_thread(device.simulator.wait_answered, ONLINE_ACK_TIMEOUT):
+            simulator = device.simulator
+            if not await asyncio.to_thread(simulator.wait_answered, ONLINE_ACK_TIMEOUT):
                 _LOGGER.warning("%s: Home Assistant did not answer", device.spec.title)
+            elif simulator.address is not None and not simulator.posts_to_webhook:
+                # A device that Home Assistant subscribes (it posts where it was told): now
+                # that it answered, its link names where its records go.
+                self._step(f"{device.spec.title} {simulator.link}")
 
     async def _find_entities(self, client: HassClient) -> None:
         """Look up each device's entity IDs by their unique IDs (``<device_id>_<key>``)."""

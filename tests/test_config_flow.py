@@ -80,7 +80,7 @@ async def _start_terminal_step(hass: HomeAssistant) -> dict[str, Any]:
 
 
 async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -> None:
-    """The first step is a menu of protocols; each option is a step of the same name."""
+    """The first step is a menu of the five protocols; each option is a step of the same name."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
     assert result["type"] is FlowResultType.MENU
@@ -90,6 +90,7 @@ async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -
         "camera_mqtt",
         "face_capture_http",
         "temperature_http",
+        "unv_lapi",
     ]
 
 

@@ -20,6 +20,7 @@ from custom_components.face_access.ingress import Inbound
 from custom_components.face_access.protocols import face_capture_http, temperature_http
 from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
 from custom_components.face_access.protocols.model import Capability
+from custom_components.face_access.protocols.unv_lapi import ALL_FEATURES, profile_for
 from custom_components.face_access.registry import PROTOCOLS
 from demo import checks, config, provision
 from demo.checks import CheckResult, RunningDevice
@@ -87,6 +88,8 @@ def test_every_implemented_protocol_has_a_demo_device() -> None:
         **{protocol: variant.profile.capabilities for protocol, variant in VARIANTS.items()},
         "temperature_http": temperature_http.PROFILE.capabilities,
         "face_capture_http": face_capture_http.PROFILE.capabilities,
+        # What the probe finds on a terminal with the extended paths (the demo's).
+        "unv_lapi": profile_for(frozenset(ALL_FEATURES)).capabilities,
     }
     # Whether a device has a door, and whether it posts to a webhook, its simulator says.
     simulators = [device.make_simulator("127.0.0.1", 1) for device in DEVICES]
@@ -125,6 +128,17 @@ def test_each_demo_device_form_is_its_config_flow_form() -> None:
     huaan = by_protocol["face_capture_http"]
     # The entry's title is the integration's, from the serial the terminal answers with.
     assert huaan.title == f"Face capture terminal {huaan.device_id}"
+    uniview = by_protocol["unv_lapi"]
+    uniview_simulator = uniview.make_simulator("127.0.0.1", 1)
+    host, port = uniview_simulator.address
+    assert uniview.form(uniview_simulator) == {
+        "host": host,
+        "port": port,
+        "username": "admin",
+        "password": "admin",
+    }
+    assert uniview.title == "Uniview terminal 210235C31L3186000023"
+    assert uniview_simulator.device_id == uniview.device_id
     assert SPARE_DEVICES[0].form(SPARE_DEVICES[0].make_simulator("127.0.0.1", 1)) == {
         "device_id": SPARE_DEVICES[0].device_id,
         "topic_prefix": SPARE_DEVICES[0].topic_prefix,

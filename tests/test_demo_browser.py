@@ -56,6 +56,13 @@ START_LIMIT = 240.0
 CALL_WS = "(message) => document.querySelector('home-assistant').hass.callWS(message)"
 """In the page: a websocket command on the UI's own connection to Home Assistant."""
 
+SERVER_DEVICES = (
+    ("face_capture_http", "13-face-capture-terminal.png"),
+    ("unv_lapi", "14-uniview-terminal.png"),
+)
+"""The demo devices with a server of their own, whose page and Open door the test visits
+(by protocol), and the screenshot of each."""
+
 pytestmark = pytest.mark.timeout(420)
 
 
@@ -301,20 +308,25 @@ def test_sign_in_add_a_device_open_the_door_and_see_the_last_capture(
             page.wait_for_timeout(1000)  # the dialog's opening animation, for the screenshot
             page.screenshot(path=ARTIFACTS / "12-last-capture.png")
 
-            # The face-capture terminal (a server of its own, posting to its webhook): its
-            # page, and Open door, which Home Assistant sends to the terminal's server.
-            capture = next(d for d in DEVICES if d.protocol == "face_capture_http")
-            capture_id, _, _ = _registered(page)[capture.device_id]
+            # The devices with a server of their own: the face-capture terminal (posting to
+            # its webhook) and the Uniview terminal (posting to fixed LAPI paths once Home
+            # Assistant subscribed it). Each one's page, and Open door, which Home Assistant
+            # sends to the terminal's server.
             page.keyboard.press("Escape")
-            page.goto(f"{base}/config/devices/device/{capture_id}")
-            page.get_by_text(capture.title).first.wait_for()
-            page.get_by_text("Last capture").first.wait_for()
-            opened = f"{capture.title}: door opened remotely"
-            before = demo.text().count(opened)
-            page.get_by_role("button", name="Press").first.click()
-            assert _until(lambda: demo.text().count(opened) > before, 20), (
-                f"{capture.title} received no door opening:\n" + demo.text()[-3000:]
-            )
-            page.screenshot(path=ARTIFACTS / "13-face-capture-terminal.png")
+            registered = _registered(page)
+            for protocol, screenshot in SERVER_DEVICES:
+                server_device = next(d for d in DEVICES if d.protocol == protocol)
+                server_id, _, _ = registered[server_device.device_id]
+                page.goto(f"{base}/config/devices/device/{server_id}")
+                page.get_by_text(server_device.title).first.wait_for()
+                page.get_by_text("Last capture").first.wait_for()
+                opened = f"{server_device.title}: door opened remotely"
+                before = demo.text().count(opened)
+                page.get_by_role("button", name="Press").first.click()
+                assert _until(
+                    lambda opened=opened, before=before: demo.text().count(opened) > before,
+                    20,
+                ), f"{server_device.title} received no door opening:\n" + demo.text()[-3000:]
+                page.screenshot(path=ARTIFACTS / screenshot)
         finally:
             browser.close()

@@ -14,16 +14,25 @@ from dataclasses import dataclass, field
 import hashlib
 import re
 import secrets
+import socket
 
 from aiohttp import ClientSession, web
 import pytest
+from yarl import URL
 
 from custom_components.face_access.protocols.http import (
+    DeviceHttp,
+    DeviceResponse,
     device_session,
     raise_for_auth,
     request_auth,
 )
-from custom_components.face_access.protocols.model import AuthenticationError
+from custom_components.face_access.protocols.model import (
+    AuthenticationError,
+    DeviceTimeoutError,
+    DeviceUnreachableError,
+)
+from custom_components.face_access.protocols.wire import DecodeError
 
 USER = "admin"
 PASSWORD = "correct horse"
@@ -235,3 +244,123 @@ async def test_a_device_that_does_not_answer_times_out(socket_enabled: None) -> 
 def test_an_unknown_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="bearer"):
         request_auth(USER, PASSWORD, auth="bearer")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------- DeviceHttp
+
+
+def _device_http(session: ClientSession, url: str, **kwargs: object) -> DeviceHttp:
+    """A DeviceHttp for the device serving at `url` (http://127.0.0.1:<port>)."""
+    base = URL(url)
+    assert base.host is not None
+    assert base.port is not None
+    return DeviceHttp(session, base.host, base.port, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_device_http_sends_with_headers_and_auth(basic_device: Device) -> None:
+    """The connection's headers and the auth headers ride together; the body comes back."""
+    async with ClientSession() as session:
+        http = _device_http(
+            session,
+            basic_device.url,
+            auth=request_auth(USER, PASSWORD, auth="basic"),
+            headers={"Connection": "close"},
+        )
+        async with http.lock:
+            reply = await http.send("GET", http.base.with_path("/api/info"), what="info")
+
+    assert reply == DeviceResponse(200, b'{"ok": true}', "")
+    assert reply.ok
+    assert basic_device.authorizations[0] is not None
+
+
+async def test_device_http_maps_401_or_passes_the_asked_scheme(basic_device: Device) -> None:
+    """A 401 is an AuthenticationError, unless its challenge is the one the caller handles."""
+    async with ClientSession() as session:
+        http = _device_http(session, basic_device.url)
+        url = http.base.with_path("/api/info")
+        with pytest.raises(AuthenticationError):
+            await http.send("GET", url, what="info")
+        reply = await http.send("GET", url, what="info", pass_challenge="basic")
+
+    assert reply.status == 401
+    assert reply.body == b""
+    assert reply.challenge.startswith("Basic")
+    assert not reply.ok
+
+
+async def test_device_http_refused_connection_is_unreachable(socket_enabled: None) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with ClientSession() as session:
+        http = DeviceHttp(session, "127.0.0.1", port)
+        with pytest.raises(DeviceUnreachableError, match=r"cannot connect to 127\.0\.0\.1"):
+            await http.send("GET", http.base.with_path("/"), what="info")
+
+
+async def test_device_http_timeout_and_dropped_connection(socket_enabled: None) -> None:
+    """No answer in time, or a connection dropped mid-request: DeviceTimeoutError."""
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response()
+
+    async def drop(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        request.transport.close()
+        await release.wait()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/drop", drop)
+    async for url in _serve(app):
+        async with ClientSession() as session:
+            http = _device_http(session, url, timeout=0.2)
+            with pytest.raises(DeviceTimeoutError, match="slow: no answer within 0 s"):
+                await http.send("GET", http.base.with_path("/slow"), what="slow")
+            with pytest.raises(DeviceTimeoutError, match="drop: the connection failed"):
+                await http.send("GET", http.base.with_path("/drop"), what="drop", seconds=5)
+        release.set()
+
+
+async def test_device_http_caps_the_body(socket_enabled: None) -> None:
+    """A body over `max_bytes` is a DecodeError, declared or streamed."""
+
+    async def declared(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 100)
+
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(10):
+            await response.write(b"x" * 10)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/declared", declared)
+    app.router.add_get("/streamed", streamed)
+    async for url in _serve(app):
+        async with ClientSession() as session:
+            http = _device_http(session, url, max_bytes=99)
+            for path in ("/declared", "/streamed"):
+                with pytest.raises(DecodeError, match="larger than any device sends"):
+                    await http.send("GET", http.base.with_path(path), what=path)
+            http.max_bytes = 100
+            reply = await http.send("GET", http.base.with_path("/streamed"), what="streamed")
+            assert reply.body == b"x" * 100
+
+
+def test_device_response_refusal_names_the_status() -> None:
+    err = DeviceResponse(503, b"busy").refusal("POST /x")
+    assert err.code == "HTTP 503"
+    assert "POST /x: HTTP status 503" in str(err)
+
+
+def test_device_http_strips_ipv6_brackets() -> None:
+    http = DeviceHttp(None, " [fe80::1] ", 8000)  # type: ignore[arg-type]
+    assert http.host == "fe80::1"
+    assert str(http.base) == "http://[fe80::1]:8000"

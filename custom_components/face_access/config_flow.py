@@ -61,6 +61,18 @@ class FaceAccessConfigFlow(FaceAccessFlowBase, domain=DOMAIN):
         )
         return await PROTOCOLS[entry.data[CONF_PROTOCOL]].reconfigure(self, entry, user_input)
 
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take new credentials (the re-authentication form of devices Home Assistant calls)."""
+        return await self.async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_address(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take a new address (the reconfigure form of devices Home Assistant calls)."""
+        return await self.async_step_reconfigure(user_input)
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start again when the device refused the saved credentials.
 

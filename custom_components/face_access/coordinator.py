@@ -12,7 +12,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -34,6 +34,7 @@ from .protocols.model import (
     DeviceMessage,
     FaceAccessError,
     InvalidPhotoError,
+    NeedsAttention,
     Picture,
     ProtocolKey,
 )
@@ -214,6 +215,9 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         if isinstance(message, Connectivity) and not message.online:
             self._set_online(False)
             return
+        if isinstance(message, NeedsAttention):
+            self._show_problem(message)
+            return
         self._last_seen = time.monotonic()
         self._set_online(True)
         if isinstance(message, Connectivity):
@@ -288,6 +292,22 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         for event in events_of(message):
             for listener in list(self._event_listeners):
                 listener(event)
+
+    def _show_problem(self, message: NeedsAttention) -> None:
+        """Raise or clear the repair issue the device asks for (its `problem` names it)."""
+        issue_id = f"{message.problem}_{self.config_entry.entry_id}"
+        if not message.active:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=message.problem,
+            translation_placeholders={"name": self.config_entry.title},
+        )
 
     # ---- connectivity and device info -----------------------------------------------------
 

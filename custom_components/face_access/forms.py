@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -30,3 +31,21 @@ OPTIONS_SCHEMA = vol.Schema(
     }
 )
 """A push device's options: its heartbeat period and whether to set its clock."""
+
+PORT = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+PASSWORD = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+CREDENTIALS_SCHEMA = vol.Schema(
+    {vol.Required(CONF_USERNAME, default="admin"): TEXT, vol.Required(CONF_PASSWORD): PASSWORD}
+)
+"""The user name and password of a device's web service (reauth asks for these alone)."""
+
+
+def address_schema(default_port: int) -> vol.Schema:
+    """Return the form of a device's address: host and port (`default_port` suggested)."""
+    return vol.Schema(
+        {vol.Required(CONF_HOST): TEXT, vol.Required(CONF_PORT, default=default_port): PORT}
+    )

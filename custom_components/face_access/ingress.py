@@ -16,6 +16,8 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from http import HTTPStatus
+import ipaddress
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -296,13 +298,32 @@ class FixedPathView(HomeAssistantView):
         if entry is None:
             LOGGER.warning("Refused a request on %s: no device with that serial", self.url)
             return web.Response(status=HTTPStatus.NOT_FOUND, text="unknown device")
-        if read.remote != entry.data.get(CONF_HOST):
+        if read.remote not in await _addresses(hass, str(entry.data.get(CONF_HOST, ""))):
             LOGGER.warning("Refused a request for %s from another address", entry.title)
             return web.Response(status=HTTPStatus.FORBIDDEN, text="not the device's address")
         client = entry.runtime_data.client
         if not isinstance(client, InboundHttp):
             raise TypeError(f"{type(client).__name__} takes no HTTP requests")
         return _response(await client.handle_request(read))
+
+
+async def _addresses(hass: HomeAssistant, host: str) -> set[str]:
+    """Return the IP addresses of an entry's host (none when it does not resolve).
+
+    A host name is resolved in the executor: resolving blocks.
+    """
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        pass
+
+    def _resolve() -> set[str]:
+        try:
+            return {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except OSError:
+            return set()
+
+    return await hass.async_add_executor_job(_resolve)
 
 
 @callback

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import registry_face_capture_http, registry_hfsecurity_mqtt, registry_temperature_http
+from . import (
+    registry_face_capture_http,
+    registry_hfsecurity_mqtt,
+    registry_temperature_http,
+    registry_unv_lapi,
+)
 from .record import FaceAccessFlowBase, FlowStep, OptionsStep, ProtocolRecord
 
 PROTOCOLS: Mapping[str, ProtocolRecord] = {
@@ -16,6 +21,7 @@ PROTOCOLS: Mapping[str, ProtocolRecord] = {
         *registry_hfsecurity_mqtt.RECORDS,
         registry_face_capture_http.RECORD,
         registry_temperature_http.RECORD,
+        registry_unv_lapi.RECORD,
     )
 }
 """Every implemented protocol by its key, in the order of the `user` menu."""

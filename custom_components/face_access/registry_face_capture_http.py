@@ -13,23 +13,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.const import (
     CONF_HOST,
-    CONF_PASSWORD,
-    CONF_PORT,
-    CONF_USERNAME,
     CONF_WEBHOOK_ID,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import CONF_PROTOCOL, CONF_SYNC_TIME, LOGGER
 from .coordinator import FaceAccessConfigEntry
-from .forms import TEXT
+from .http_devices import connect, reconfigure_step, user_step
 from .ingress import Inbound, async_forget, queue_store, webhook_address
 from .protocols.client import DeviceClient
 from .protocols.face_capture_http import (
@@ -41,8 +37,6 @@ from .protocols.face_capture_http import (
     Mode,
 )
 from .protocols.model import (
-    AuthenticationError,
-    DeviceUnreachableError,
     FaceAccessError,
     ProtocolKey,
 )
@@ -53,24 +47,7 @@ TITLE = "Face capture terminal {device_id}"
 CONF_POLL_WEBHOOK_ID = "poll_webhook_id"
 CONF_MODE = "mode"
 CONF_DOOR_PORT = "door_port"
-DEFAULT_USERNAME = "admin"
 
-_PORT = selector.NumberSelector(
-    selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
-)
-_PASSWORD = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
-CREDENTIALS_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_USERNAME, default=DEFAULT_USERNAME): TEXT,
-        vol.Required(CONF_PASSWORD): _PASSWORD,
-    }
-)
-ADDRESS_SCHEMA = vol.Schema(
-    {vol.Required(CONF_HOST): TEXT, vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT}
-)
-USER_SCHEMA = ADDRESS_SCHEMA.extend(CREDENTIALS_SCHEMA.schema)
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_MODE): selector.SelectSelector(
@@ -92,39 +69,12 @@ OPTIONS_SCHEMA = vol.Schema(
 
 def _connection(hass: HomeAssistant, data: dict[str, Any]) -> FaceCaptureConnection:
     """Return the requests Home Assistant sends to the terminal at `data`'s address."""
-    return FaceCaptureConnection(
-        async_get_clientsession(hass),
-        data[CONF_HOST],
-        int(data[CONF_PORT]),
-        data[CONF_USERNAME],
-        data[CONF_PASSWORD],
-    )
+    return connect(FaceCaptureConnection, hass, data)
 
 
-async def _async_identify(
-    hass: HomeAssistant, data: dict[str, Any]
-) -> tuple[Identity | None, dict[str, str]]:
-    """Ask the terminal who it is (`get hardware info`); return it, or the form's errors."""
-    try:
-        return await _connection(hass, data).identify(), {}
-    except AuthenticationError:
-        return None, {"base": "invalid_auth"}
-    except DeviceUnreachableError:
-        return None, {"base": "cannot_reach"}
-    except FaceAccessError as err:
-        # Silence (a timeout) or an answer that is not the protocol's.
-        LOGGER.debug("No identity from %s: %s", data[CONF_HOST], err)
-        return None, {"base": "no_reply"}
-
-
-def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
-    """Return the form's values with the host trimmed and the port a whole number."""
-    cleaned = dict(user_input)
-    if CONF_HOST in cleaned:
-        cleaned[CONF_HOST] = str(cleaned[CONF_HOST]).strip()
-    if CONF_PORT in cleaned:
-        cleaned[CONF_PORT] = int(cleaned[CONF_PORT])
-    return cleaned
+async def _identify(hass: HomeAssistant, data: dict[str, Any]) -> Identity:
+    """Ask the terminal at `data`'s address who it is (`get hardware info`)."""
+    return await _connection(hass, data).identify()
 
 
 async def _async_point_upload(hass: HomeAssistant, data: dict[str, Any]) -> bool:
@@ -145,84 +95,26 @@ async def _async_point_upload(hass: HomeAssistant, data: dict[str, Any]) -> bool
     return True
 
 
-async def async_step_user(flow: FaceAccessFlowBase, user_input: UserInput) -> ConfigFlowResult:
-    """Add a terminal by its address and credentials; it must answer `get hardware info`.
+async def _async_create(
+    flow: FaceAccessFlowBase, identity: Identity, data: dict[str, Any]
+) -> ConfigFlowResult:
+    """Create the entry with its two webhooks, and point the terminal's upload at the first.
 
-    The entry gets two webhooks (records, and the long poll of the configuration-client
-    option); the flow points the terminal's record upload at the first, or shows the user
-    the address to enter where the terminal refuses.
+    Where the terminal refuses, the closing dialog shows the address to enter on its page.
     """
-    errors: dict[str, str] = {}
-    if user_input is not None:
-        data = _clean(user_input)
-        identity, errors = await _async_identify(flow.hass, data)
-        if identity is not None:
-            await flow.async_claim(identity.serial)
-            data |= {
-                CONF_PROTOCOL: KEY.value,
-                CONF_WEBHOOK_ID: webhook.async_generate_id(),
-                CONF_POLL_WEBHOOK_ID: webhook.async_generate_id(),
-            }
-            pointed = await _async_point_upload(flow.hass, data)
-            return flow.async_create_entry(
-                title=TITLE.format(device_id=identity.serial),
-                data=data,
-                description=KEY.value if pointed else f"{KEY.value}_manual",
-                description_placeholders=webhook_address(flow.hass, data[CONF_WEBHOOK_ID]),
-            )
-    return flow.async_show_form(
-        step_id=KEY.value,
-        data_schema=flow.add_suggested_values_to_schema(USER_SCHEMA, user_input),
-        errors=errors,
+    data = {
+        **data,
+        CONF_PROTOCOL: KEY.value,
+        CONF_WEBHOOK_ID: webhook.async_generate_id(),
+        CONF_POLL_WEBHOOK_ID: webhook.async_generate_id(),
+    }
+    pointed = await _async_point_upload(flow.hass, data)
+    return flow.async_create_entry(
+        title=TITLE.format(device_id=identity.serial),
+        data=data,
+        description=KEY.value if pointed else f"{KEY.value}_manual",
+        description_placeholders=webhook_address(flow.hass, data[CONF_WEBHOOK_ID]),
     )
-
-
-async def _async_update(
-    flow: FaceAccessFlowBase,
-    entry: FaceAccessConfigEntry,
-    step_id: str,
-    schema: vol.Schema,
-    user_input: UserInput,
-) -> ConfigFlowResult:
-    """Show `schema` for `entry`, check the terminal with what changed, then reload."""
-    errors: dict[str, str] = {}
-    if user_input is not None:
-        data = {**entry.data, **_clean(user_input)}
-        identity, errors = await _async_identify(flow.hass, data)
-        if identity is not None:
-            if identity.serial != entry.unique_id:
-                return flow.async_abort(reason="wrong_device")
-            return flow.async_update_reload_and_abort(entry, data=data)
-    suggested = {key: value for key, value in entry.data.items() if key != CONF_PASSWORD}
-    return flow.async_show_form(
-        step_id=step_id,
-        data_schema=flow.add_suggested_values_to_schema(schema, user_input or suggested),
-        errors=errors,
-        description_placeholders={"name": entry.title},
-    )
-
-
-async def async_step_reconfigure(
-    flow: FaceAccessFlowBase, entry: FaceAccessConfigEntry, user_input: UserInput
-) -> ConfigFlowResult:
-    """Reconfigure changes the address; re-authentication asks for the credentials."""
-    if flow.source == SOURCE_REAUTH:
-        return await _async_update(flow, entry, "reauth_confirm", CREDENTIALS_SCHEMA, user_input)
-    return await _async_update(flow, entry, "reconfigure_address", ADDRESS_SCHEMA, user_input)
-
-
-async def async_step_reauth_confirm(
-    flow: FaceAccessFlowBase, user_input: UserInput
-) -> ConfigFlowResult:
-    """Take the new credentials of the terminal whose password stopped working."""
-    return await async_step_reconfigure(flow, flow._get_reauth_entry(), user_input)
-
-
-async def async_step_reconfigure_address(
-    flow: FaceAccessFlowBase, user_input: UserInput
-) -> ConfigFlowResult:
-    """Take the terminal's new address."""
-    return await async_step_reconfigure(flow, flow._get_reconfigure_entry(), user_input)
 
 
 async def async_step_options(flow: OptionsFlow, user_input: UserInput) -> ConfigFlowResult:
@@ -288,12 +180,8 @@ RECORD = ProtocolRecord(
     inbound=Inbound.WEBHOOK,
     webhooks=(CONF_WEBHOOK_ID, CONF_POLL_WEBHOOK_ID),
     async_create_client=async_create_client,
-    steps={
-        KEY.value: async_step_user,
-        "reauth_confirm": async_step_reauth_confirm,
-        "reconfigure_address": async_step_reconfigure_address,
-    },
-    reconfigure=async_step_reconfigure,
+    steps={KEY.value: user_step(KEY.value, DEFAULT_PORT, _identify, _async_create)},
+    reconfigure=reconfigure_step(DEFAULT_PORT, _identify),
     options={"init": async_step_options, "face_capture": async_step_options},
     async_remove=async_remove,
 )

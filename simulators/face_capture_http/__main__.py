@@ -17,6 +17,7 @@ import argparse
 import sys
 
 from simulators.cli import run_cli
+from simulators.http_device import add_server_arguments
 
 from .device import DEFAULT_SERIAL, FaceCaptureSimulator
 
@@ -25,15 +26,10 @@ DESCRIPTION = "Simulated Huaan face-capture terminal (face_capture_http, Face Ca
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", type=int, default=8000, help="port of the device's server (default 8000; 0: any)"
+    add_server_arguments(
+        parser, port=8000, auth="HTTP Basic", serial=DEFAULT_SERIAL, serial_name="device_sn"
     )
-    parser.add_argument("--user", default="admin", help="HTTP Basic user (default admin)")
-    parser.add_argument("--password", default="admin", help="HTTP Basic password (default admin)")
     parser.add_argument("--no-auth", action="store_true", help="answer without HTTP Basic")
-    parser.add_argument(
-        "--serial", default=DEFAULT_SERIAL, help=f"device_sn (default {DEFAULT_SERIAL})"
-    )
     parser.add_argument("--upload-url", help="where records are pushed (upload_info)")
     parser.add_argument("--poll-url", help="where commands are long-polled (extranet)")
     parser.add_argument(

@@ -49,10 +49,9 @@ import zlib
 import aiohttp
 from aiohttp import web
 
-from simulators.base import LockedCopy, Simulator, itself, rows, utf8_len
+from simulators.base import LockedCopy, itself, rows, utf8_len
+from simulators.http_device import HttpDeviceSimulator
 from simulators.images import make_jpeg, make_scene, sniff_format
-from simulators.lifecycle import free_port
-from simulators.loop_thread import LoopThread, OnLoopThread
 from simulators.temperature_http import decode_picture
 
 from .activity import FaceCaptureActivity
@@ -290,7 +289,7 @@ def _picture(text: object, person_id: object, formats: tuple[str, ...]) -> bytes
     return data
 
 
-class FaceCaptureSimulator(OnLoopThread, Simulator):
+class FaceCaptureSimulator(HttpDeviceSimulator):
     """One Huaan face-capture terminal: HTTP server, data client and configuration client.
 
     Observable state for tests (each a thread-safe snapshot): ``persons``,
@@ -302,6 +301,8 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
     """
 
     kind = "face_capture"
+    label = "face capture"
+    client_max_size = MAX_IMAGE_BYTES * 2
     posts_to_webhook = True
     has_door = True
     activity = FaceCaptureActivity
@@ -345,23 +346,24 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
         dropped, so that a platform that does either cannot spin the test host (the real
         device reconnects at once, L99). ``timeout`` bounds every other POST.
         """
-        self.device_id = serial
-        self.host = host
-        self.port = port if port is not None else free_port(host)
+        self._init_http(
+            serial,
+            engine=f"face-capture-sim-{serial}",
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            timeout=timeout,
+        )
         self.path = path
-        self.user = user
-        self.password = password
         self.old_firmware = old_firmware
         self.refuse_app_params = refuse_app_params
         self.heartbeat_interval = heartbeat_interval
         self.resend_interval = resend_interval
         self.poll_timeout = poll_timeout
         self.poll_pause = poll_pause
-        self.timeout = timeout
         self.capacity = capacity
 
-        self._lock = threading.RLock()
-        self._engine = LoopThread(f"face-capture-sim-{serial}")
         self._params = _default_params(device_no, addr_no, addr_name)
         self._persons: dict[str, dict[str, Any]] = {}
         self._clock_offset = 0.0
@@ -376,20 +378,16 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
         self._wipe_flags: list[Any] = []
         self._commands: list[str] = []
         self._poll_results: list[dict[str, Any]] = []
-        self._violations: list[str] = []
         self._heartbeat_count = 0
         self._poll_count = 0
         self._quick_acks = 0
         self._dropped_polls = 0
         self._poll_timeouts = 0
-        self._auth_failures = 0
         self._reboot_count = 0
         self._last_status: int | None = None
         self._answered = False
         self._contact = threading.Event()
         # Created on the simulator's own loop, in ``_setup``.
-        self._session: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
         self._upload_wake: asyncio.Event | None = None
         self._poll_wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -399,21 +397,6 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
             self.configure_poll_url(poll_url)
 
     # --------------------------------------------------------------- lifecycle
-
-    @property
-    def serial(self) -> str:
-        """The device's serial number (``device_sn``), its ``device_id``."""
-        return self.device_id
-
-    @property
-    def url(self) -> str:
-        """The base URL of the device's own server (where commands are POSTed)."""
-        return f"http://{self.host}:{self.port}{self.path}"
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """Where the device's own server listens: ``host``, ``port``."""
-        return (self.host, self.port)
 
     @property
     def link(self) -> str:
@@ -433,20 +416,23 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
         at all). Raise ``OSError`` when the port cannot be bound.
         """
         self._contact.clear()
-        self._engine.start(self._setup, self._teardown)
+        super().start(timeout)
         if self.upload_url is not None and self.heartbeat_interval is not None:
             self._contact.wait(self.timeout + 5.0 if timeout is None else timeout)
 
+    def _client_timeout(self) -> aiohttp.ClientTimeout | None:
+        """Return None: each POST sets its own bound, a held poll a longer one."""
+        return None
+
+    def _add_routes(self, app: web.Application) -> None:
+        """Serve commands POSTed to ``path`` (L65-L76)."""
+        app.router.add_post(self.path, self._handle)
+
     async def _setup(self) -> None:
+        """Start serving, then the upload and poll loops (on the device's loop)."""
         self._upload_wake = asyncio.Event()
         self._poll_wake = asyncio.Event()
-        # The device makes short connections; a held poll is one of its own.
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
-        app = web.Application(client_max_size=MAX_IMAGE_BYTES * 2)
-        app.router.add_post(self.path, self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        await super()._setup()
         # Kept, so that they are not garbage-collected; ``LoopThread.stop`` cancels them.
         self._tasks = [
             asyncio.create_task(self._upload_loop(), name="face-capture-upload"),
@@ -454,12 +440,8 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
         ]
 
     async def _teardown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Stop serving; release a ``start`` still waiting for the first heartbeat."""
+        await super()._teardown()
         self._contact.set()
 
     def _wake(self) -> None:
@@ -562,9 +544,6 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
     poll_timeouts = LockedCopy(
         "_poll_timeouts", itself, "Polls left unanswered for ``poll_timeout`` s (L97)."
     )
-    protocol_violations = LockedCopy(
-        "_violations", list, "What the platform did that the document forbids, one reason each."
-    )
     auth_failures = LockedCopy(
         "_auth_failures", itself, "Requests refused with 401 (no or wrong HTTP Basic)."
     )
@@ -613,11 +592,6 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
         """Wait until record ``sequence_no`` was acknowledged; return whether it was."""
         return self.wait_for(lambda: sequence_no in self.acked, timeout)
 
-    def _violation(self, reason: str) -> None:
-        _LOGGER.warning("face capture %s: protocol violation: %s", self.serial, reason)
-        with self._lock:
-            self._violations.append(reason)
-
     # ------------------------------------------------------------- enrolment
 
     def add_person(
@@ -648,24 +622,10 @@ class FaceCaptureSimulator(OnLoopThread, Simulator):
 
     # -------------------------------------------------------- device as server
 
-    def _authorized(self, request: web.Request) -> bool:
-        if self.user is None:
-            return True
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return False
-        return decoded == f"{self.user}:{self.password}"
-
     async def _handle(self, request: web.Request) -> web.Response:
         """Answer one command POSTed to the device's own server (L65-L76)."""
-        if not self._authorized(request):
-            with self._lock:
-                self._auth_failures += 1
+        if self.user is not None and not self._basic_ok(request):
+            self._refused()
             return web.Response(
                 status=401,
                 headers={"WWW-Authenticate": 'Basic realm="face capture"'},

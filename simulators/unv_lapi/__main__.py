@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from simulators.cli import run_cli
+from simulators.http_device import add_server_arguments
 
 from .device import DEFAULT_SERIAL, UnvLapiSimulator
 
@@ -22,15 +23,10 @@ DESCRIPTION = "Simulated Uniview face terminal (unv_lapi, LAPI over HTTP)."
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", type=int, default=0, help="port of the device's server (default 0: any)"
+    add_server_arguments(
+        parser, port=0, auth="HTTP", serial=DEFAULT_SERIAL, serial_name="serial number"
     )
-    parser.add_argument("--user", default="admin", help="HTTP user (default admin)")
-    parser.add_argument("--password", default="admin", help="HTTP password (default admin)")
     parser.add_argument("--basic", action="store_true", help="HTTP Basic instead of Digest")
-    parser.add_argument(
-        "--serial", default=DEFAULT_SERIAL, help=f"serial number (default {DEFAULT_SERIAL})"
-    )
     parser.add_argument(
         "--no-extended", action="store_true", help="no people / remote-open / snapshot paths"
     )

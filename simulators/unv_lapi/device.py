@@ -35,17 +35,15 @@ import json
 import logging
 import re
 import secrets
-import threading
 import time
 from typing import Any, Final, Literal
 
 import aiohttp
 from aiohttp import web
 
-from simulators.base import LockedCopy, Simulator, itself, rows
+from simulators.base import LockedCopy, itself, rows
+from simulators.http_device import HttpDeviceSimulator
 from simulators.images import make_jpeg, make_scene
-from simulators.lifecycle import free_port
-from simulators.loop_thread import LoopThread, OnLoopThread
 
 from .activity import UnvLapiActivity
 
@@ -69,6 +67,8 @@ NOTIFICATIONS_PATH: Final = f"{BASE}/PACS/Controller/Event/Notifications"
 HEARTBEAT_PATH: Final = f"{BASE}/PACS/Controller/HeartReportInfo"
 REMOTE_OPEN_PATH: Final = f"{BASE}/PACS/Controller/RemoteOpened"
 GUI_SHOW_INFO_EX_PATH: Final = f"{BASE}/PACS/Controller/GUIShowInfoEx"
+OPEN_DOOR_MODE_PATH: Final = f"{BASE}/PACS/Controller/OpenDoorMode"
+"""The door configuration the web UI reads (notes §1.2); its answer says a door exists."""
 LIBRARIES_PATH: Final = f"{BASE}/PeopleLibraries/BasicInfo"
 SNAPSHOT_URL_PATH: Final = f"{BASE}/Channels/0/Media/SnapshotURL"
 SNAPSHOT_PATH: Final = f"{BASE}/Snapshot"
@@ -141,10 +141,11 @@ def _invalid(reason: str) -> LapiError:
     return LapiError(2, 2)
 
 
-class UnvLapiSimulator(OnLoopThread, Simulator):
+class UnvLapiSimulator(HttpDeviceSimulator):
     """One simulated Uniview face terminal (see the module)."""
 
     kind = "unv_lapi"
+    label = "unv lapi"
     posts_to_webhook = False
     has_door = True
     activity = UnvLapiActivity
@@ -190,11 +191,15 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         variants = set(MALFORMED_VARIANTS if malformed is True else malformed or ())
         if unknown := variants - MALFORMED_VARIANTS:
             raise ValueError(f"unknown malformed variants {sorted(unknown)}")
-        self.device_id = serial
-        self.host = host
-        self.port = port or free_port(host)
-        self.user = user
-        self.password = password
+        self._init_http(
+            serial,
+            engine=f"unv-lapi-sim-{serial}",
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            timeout=timeout,
+        )
         self.auth: Auth = auth
         self.doc_quirks = doc_quirks
         self.string_ids = string_ids
@@ -205,9 +210,6 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         self.malformed = frozenset(variants)
         self.resend_interval = resend_interval
         self.heartbeat_interval = heartbeat_interval
-        self.timeout = timeout
-        self._engine = LoopThread(f"unv-lapi-sim-{serial}")
-        self._lock = threading.RLock()
         self._ids = itertools.count(id_base)
         self._seq = itertools.count(1)
         self._record_ids = itertools.count(1)
@@ -220,9 +222,7 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         self._resent = 0
         self._sent: list[dict[str, Any]] = []
         self._door_openings: list[str] = []
-        self._violations: list[str] = []
         self._requests: list[str] = []
-        self._auth_failures = 0
         self._heartbeats = 0
         self._heartbeat_replies: list[Any] = []
         self._reboots = 0
@@ -230,27 +230,10 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         self._answered = False
         self._nonces: dict[str, int] = {}
         self._snapshots: dict[str, bytes] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._clock_offset = 0.0
 
     # --------------------------------------------------------------- lifecycle
-
-    @property
-    def serial(self) -> str:
-        """The device's serial number (``SerialNumber``, ``DeviceCode``)."""
-        return self.device_id
-
-    @property
-    def url(self) -> str:
-        """The base URL of the device's own server."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """Where the device's own server listens: ``host``, ``port``."""
-        return (self.host, self.port)
 
     @property
     def link(self) -> str:
@@ -259,35 +242,16 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         pushing = f", pushing to {', '.join(targets)}" if targets else ""
         return f"serving {self.url} ({self.auth or 'no'} auth){pushing}"
 
-    def start(self, timeout: float | None = None) -> None:
-        """Start listening; raise ``OSError`` when the port cannot be bound.
-
-        The device waits for nobody: the platform subscribes when it likes.
-        """
-        self._engine.start(self._setup, self._teardown)
+    def _add_routes(self, app: web.Application) -> None:
+        """Answer every method on every path: ``_route`` knows the LAPI paths."""
+        app.router.add_route("*", "/{tail:.*}", self._handle)
 
     async def _setup(self) -> None:
-        # The device makes short connections (L1277-1280).
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(force_close=True),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-        )
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        """Start serving (short connections, L1277-1280), then the resend and heartbeats."""
+        await super()._setup()
         self._spawn(self._resend_loop())
         if self.heartbeat_interval is not None:
             self._spawn(self._heartbeat_loop(self.heartbeat_interval))
-
-    async def _teardown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     def _spawn(self, coro: Any) -> None:
         """Run ``coro`` as a task of the loop (from the loop's own thread)."""
@@ -336,9 +300,6 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
     )
     door_openings = LockedCopy("_door_openings", len, "Remote door openings (RemoteOpened...).")
     unlock_count = door_openings
-    protocol_violations = LockedCopy(
-        "_violations", list, "What the platform did that the document forbids, one reason each."
-    )
     requests = LockedCopy(
         "_requests", list, "``METHOD path`` of every authenticated request, in order."
     )
@@ -393,11 +354,6 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         """Wait until record ``seq`` was acknowledged; return whether it was."""
         return self.wait_for(lambda: seq in self.acked, timeout)
 
-    def _violation(self, reason: str) -> None:
-        _LOGGER.warning("unv lapi %s: protocol violation: %s", self.serial, reason)
-        with self._lock:
-            self._violations.append(reason)
-
     # ------------------------------------------------------------- enrolment
 
     def add_person(
@@ -445,15 +401,9 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         """Return (authorized, stale nonce)."""
         if self.auth is None:
             return True, False
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if self.auth == "basic":
-            if scheme.lower() != "basic":
-                return False, False
-            try:
-                decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, ValueError):
-                return False, False
-            return decoded == f"{self.user}:{self.password}", False
+            return self._basic_ok(request), False
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "digest":
             return False, False
         params = {
@@ -528,8 +478,7 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
         path = request.path.rstrip("/") or "/"
         authorized, stale = self._check_auth(request)
         if not authorized:
-            with self._lock:
-                self._auth_failures += 1
+            self._refused()
             status = STATUS_BASIC_FAILED if self.auth == "basic" else STATUS_DIGEST_FAILED
             return self._reply(
                 path,
@@ -591,6 +540,9 @@ class UnvLapiSimulator(OnLoopThread, Simulator):
             if isinstance(body, dict) and body.get("ResultCode") == 1:
                 self._open_door("GUIShowInfoEx")
             return self._reply(path)
+        if path == OPEN_DOOR_MODE_PATH and method == "GET":
+            # The web UI's fields are not in the notes; a mode of 0 (face) is enough to tell.
+            return self._reply(path, {"Mode": 0})
         if path == LIBRARIES_PATH and method == "GET":
             return self._reply(path, self._libraries())
         if path == SNAPSHOT_URL_PATH and method == "GET":

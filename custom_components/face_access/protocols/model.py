@@ -285,6 +285,18 @@ class Alive:
     """Any sign of life (a heartbeat) that carries nothing else."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeedsAttention:
+    """The device needs the user's hand for something the protocol cannot fix, or no more.
+
+    `problem` names it (the owner shows it as a repair issue of that name); `active` is
+    false once it is solved.
+    """
+
+    problem: str
+    active: bool
+
+
 type DeviceMessage = (
     AccessRecord
     | AnalyticsEvent
@@ -293,6 +305,7 @@ type DeviceMessage = (
     | CapturedPicture
     | Connectivity
     | Alive
+    | NeedsAttention
 )
 type MessageCallback = Callable[[DeviceMessage], None]
 

@@ -9,16 +9,12 @@ and demand HTTP Basic (field notes §2.2, digest E49). The body must have a Cont
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Final
 
 import aiohttp
-from yarl import URL
 
-from ..http import raise_for_auth, request_auth
-from ..model import DeviceRefusedError, DeviceTimeoutError, DeviceUnreachableError
-from ..wire import DecodeError
+from ..http import DeviceHttp, request_auth
 from . import codec
 from .codec import Identity
 
@@ -53,18 +49,21 @@ class FaceCaptureConnection:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Keep the address and credentials; nothing is sent until a command."""
-        self._session = session
-        self._url = URL.build(scheme="http", host=host.strip().strip("[]"), port=port, path="/")
-        auth = request_auth(username, password, auth="basic") if username or password else {}
-        self._headers: dict[str, str] = {
-            "Content-Type": "application/json; charset=utf-8",
-            # Embedded servers drop idle connections without notice; a pooled one that they
-            # closed would fail the next POST, which must not be sent twice.
-            "Connection": "close",
-            **auth.get("headers", {}),
-        }
-        self._timeout = timeout
-        self._lock = asyncio.Lock()
+        self._http = DeviceHttp(
+            session,
+            host,
+            port,
+            auth=request_auth(username, password, auth="basic") if username or password else {},
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                # Embedded servers drop idle connections without notice; a pooled one that
+                # they closed would fail the next POST, which must not be sent twice.
+                "Connection": "close",
+            },
+            timeout=timeout,
+            max_bytes=MAX_REPLY_BYTES,
+        )
+        self._url = self._http.base.with_path("/")
         self._version = codec.PROTOCOL_VERSION
 
     @property
@@ -83,8 +82,10 @@ class FaceCaptureConnection:
         DecodeError for an answer that is not JSON. A `code` 1 (version mismatch, L176) is
         retried once with the version the device names.
         """
-        timeout = max(self._timeout, ENROLL_TIMEOUT) if cmd in _SLOW_COMMANDS else self._timeout
-        async with self._lock:
+        timeout = self._http.timeout
+        if cmd in _SLOW_COMMANDS:
+            timeout = max(timeout, ENROLL_TIMEOUT)
+        async with self._http.lock:
             for _attempt in range(2):
                 body = codec.request_body({"cmd": cmd, **fields}, version=self._version)
                 reply = await self._post(codec.encode(body), timeout, cmd)
@@ -105,34 +106,11 @@ class FaceCaptureConnection:
         return reply
 
     async def _post(self, body: bytes, seconds: float, cmd: str) -> dict[str, Any]:
-        """POST one body and return the answer's JSON object; map transport failures."""
-        try:
-            async with self._session.post(
-                self._url,
-                data=body,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=seconds),
-                allow_redirects=False,
-            ) as response:
-                raise_for_auth(response)
-                if response.status != 200:
-                    raise DeviceRefusedError(
-                        f"{cmd}: HTTP status {response.status}", f"HTTP {response.status}"
-                    )
-                raw = await _read_capped(response)
-        except aiohttp.ClientConnectorError as err:
-            raise DeviceUnreachableError(
-                f"cannot connect to {self._url.host}: {err.os_error}"
-            ) from err
-        except aiohttp.InvalidURL as err:
-            raise DeviceUnreachableError(f"not a valid device address: {self._url.host}") from err
-        except TimeoutError as err:
-            raise DeviceTimeoutError(f"{cmd}: no answer within {seconds:.0f} s") from err
-        except aiohttp.ClientError as err:
-            raise DeviceTimeoutError(
-                f"{cmd}: the connection failed ({type(err).__name__})"
-            ) from err
-        return codec.decode_message(raw)
+        """POST one body and return the answer's JSON object; refuse an HTTP error status."""
+        response = await self._http.send("POST", self._url, what=cmd, data=body, seconds=seconds)
+        if response.status != 200:
+            raise response.refusal(cmd)
+        return codec.decode_message(response.body)
 
     async def identify(self) -> Identity:
         """Ask `get hardware info` (2.13.1, L3896-L3975): serial number and models.
@@ -163,17 +141,3 @@ class FaceCaptureConnection:
         Raises DeviceRefusedError when the device refuses, and what `command` raises.
         """
         await self.command(**codec.extranet_off())
-
-
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    """Read an answer of at most MAX_REPLY_BYTES; raise DecodeError beyond."""
-    if (response.content_length or 0) > MAX_REPLY_BYTES:
-        raise DecodeError("the answer is larger than any device sends")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise DecodeError("the answer is larger than any device sends")
-        chunks.append(chunk)
-    return b"".join(chunks)

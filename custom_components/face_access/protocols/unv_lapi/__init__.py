@@ -14,7 +14,14 @@ Every module logs on this package's logger.
 
 from ..http import HttpReply, HttpRequest
 from ..wire import DecodeError
-from .client import DEDUP_MEMORY, POLL_INTERVAL, RETRY_DELAY, UnvLapiClient, profile_for
+from .client import (
+    DEDUP_MEMORY,
+    POLL_INTERVAL,
+    RETRY_DELAY,
+    SUBSCRIPTIONS_FULL,
+    UnvLapiClient,
+    profile_for,
+)
 from .codec import (
     ALL_FEATURES,
     DEFAULT_LIBRARY,
@@ -63,6 +70,7 @@ __all__ = [
     "PHOTO_LIMITS",
     "POLL_INTERVAL",
     "RETRY_DELAY",
+    "SUBSCRIPTIONS_FULL",
     "AlreadySubscribedError",
     "DecodeError",
     "Features",

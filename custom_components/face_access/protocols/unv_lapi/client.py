@@ -35,6 +35,8 @@ POLL_INTERVAL: Final = 60.0
 """Seconds between keep-alives (the document's 3 s, L761, is far too eager for HA)."""
 RETRY_DELAY: Final = 30.0
 """Seconds before a failed subscription or refresh is tried again."""
+SUBSCRIPTIONS_FULL: Final = "subscriptions_full"
+"""The problem a device with two record subscribers already has: the user must free one."""
 DEDUP_MEMORY: Final = 500
 """Record keys remembered per device to drop re-sends (digest §7.3)."""
 MAX_PEOPLE_PAGES: Final = 1000
@@ -360,6 +362,7 @@ class UnvLapiClient:
             self._subscription = await self._connection.subscribe(address, port, self._duration)
         except SubscriptionsFullError:
             self._slots_full = True
+            self._hub.emit(model.NeedsAttention(problem=SUBSCRIPTIONS_FULL, active=True))
             _LOGGER.warning(
                 "Device %s already has two record subscribers; trying again in %d s",
                 self.serial,
@@ -375,6 +378,8 @@ class UnvLapiClient:
             self._refresh_failures += 1
             _LOGGER.debug("Device %s could not subscribe: %s", self.serial, err)
             return RETRY_DELAY
+        if self._slots_full:
+            self._hub.emit(model.NeedsAttention(problem=SUBSCRIPTIONS_FULL, active=False))
         self._slots_full = False
         self._refresh_failures = 0
         return self._duration / 2

@@ -156,16 +156,16 @@ def check(response: Mapping[str, Any], what: str) -> None:
     """Raise for an envelope that reports a failure (§6.14, §6.15).
 
     `ResponseCode` 3 or `StatusCode` 11/12 → AuthenticationError; other non-zero codes →
-    DeviceRefusedError(reason, code) with code "ResponseCode N" or "StatusCode N" and the
-    device's text; `StatusCode` 13 → SubscriptionsFullError. Missing codes count as 0.
+    DeviceRefusedError(reason, code) with code "StatusCode N" (the more precise, when there
+    is one) or "ResponseCode N" and the device's text; `StatusCode` 13 →
+    SubscriptionsFullError. Missing codes count as 0.
     """
     response_code = integer(response.get("ResponseCode")) or 0
     status_code = integer(response.get("StatusCode")) or 0
     if response_code == RESPONSE_NOT_AUTHORIZED or status_code in _AUTH_STATUSES:
         raise model.AuthenticationError("the device refused the credentials")
-    if response_code:
-        reason = text(response.get("ResponseString")) or "failed"
-        raise model.DeviceRefusedError(f"{what}: {reason}", f"ResponseCode {response_code}")
+    # The StatusCode is the more precise: a full device answers ResponseCode 1 (common
+    # error) with StatusCode 13.
     if status_code == STATUS_FULL:
         raise SubscriptionsFullError(
             f"{what}: the device already has two subscribers", f"StatusCode {status_code}"
@@ -173,6 +173,9 @@ def check(response: Mapping[str, Any], what: str) -> None:
     if status_code:
         reason = text(response.get("StatusString")) or "failed"
         raise model.DeviceRefusedError(f"{what}: {reason}", f"StatusCode {status_code}")
+    if response_code:
+        reason = text(response.get("ResponseString")) or "failed"
+        raise model.DeviceRefusedError(f"{what}: {reason}", f"ResponseCode {response_code}")
 
 
 def is_unsupported(err: model.DeviceRefusedError) -> bool:

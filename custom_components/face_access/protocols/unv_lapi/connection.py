@@ -7,8 +7,6 @@ The device serves LAPI on its HTTP port (L123-L125) and demands HTTP Digest, som
 
 from __future__ import annotations
 
-import asyncio
-import base64
 from dataclasses import dataclass
 import logging
 from typing import Any, Final
@@ -17,7 +15,7 @@ import aiohttp
 from yarl import URL
 
 from .. import model
-from ..http import raise_for_auth, request_auth
+from ..http import DeviceHttp, DeviceResponse, request_auth
 from ..wire import DecodeError, integer
 from . import codec
 from .codec import AlreadySubscribedError, Identity, Subscription
@@ -69,19 +67,24 @@ class LapiConnection:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Keep the address and credentials; nothing is sent until a request."""
-        self._session = session
-        self._base = URL.build(scheme="http", host=host.strip().strip("[]"), port=port)
+        self._http = DeviceHttp(
+            session,
+            host,
+            port,
+            auth=request_auth(username, password, auth="digest"),
+            headers={"Content-Type": "application/json"},
+            timeout=timeout,
+            max_bytes=MAX_REPLY_BYTES,
+        )
+        self._base = self._http.base
         self._username = username
         self._password = password
-        self._auth: dict[str, Any] = request_auth(username, password, auth="digest")
         self._basic = False
-        self._timeout = timeout
-        self._lock = asyncio.Lock()
 
     @property
     def host(self) -> str:
         """Return the device's host."""
-        return self._base.host or ""
+        return self._http.host
 
     async def request(self, method: str, path: str, body: Any = None, **query: str) -> Any:
         """Send one request and return the envelope's `Data` (None when "null" or absent).
@@ -97,68 +100,35 @@ class LapiConnection:
         if query:
             url = url.with_query(query)
         data = None if body is None else codec.encode(body)
-        async with self._lock:
+        async with self._http.lock:
             for _attempt in range(2):
-                status, raw, challenge = await self._send(method, url, data)
-                if status == 401 and not self._basic and challenge.lower().startswith("basic"):
+                reply = await self._send(method, url, data)
+                if reply.status == 401 and not self._basic:
                     # The device asks for Basic (notes §1.3 item 8): switch for good, once.
                     _LOGGER.debug("Device %s asks for HTTP Basic", self.host)
                     self._basic = True
-                    token = base64.b64encode(f"{self._username}:{self._password}".encode()).decode(
-                        "ascii"
-                    )
-                    self._auth = {"headers": {"Authorization": f"Basic {token}"}}
+                    self._http.auth = request_auth(self._username, self._password, auth="basic")
                     continue
                 break
-        if status == 401:
+        if reply.status == 401:
             raise model.AuthenticationError("the device refused the credentials")
         what = f"{method} {path}"
         try:
-            response = codec.envelope(codec.loads(raw))
+            response = codec.envelope(codec.loads(reply.body))
         except DecodeError:
-            if not 200 <= status < 300:
-                raise model.DeviceRefusedError(
-                    f"{what}: HTTP status {status}", f"HTTP {status}"
-                ) from None
+            if not reply.ok:
+                raise reply.refusal(what) from None
             raise
         codec.check(response, what)
-        if not 200 <= status < 300:
-            raise model.DeviceRefusedError(f"{what}: HTTP status {status}", f"HTTP {status}")
+        if not reply.ok:
+            raise reply.refusal(what)
         return codec.data_of(response)
 
-    async def _send(self, method: str, url: URL, data: bytes | None) -> tuple[int, bytes, str]:
-        """Send, read the reply capped; return (status, body, WWW-Authenticate)."""
-        headers = {"Content-Type": "application/json", **self._auth.get("headers", {})}
-        extra = {key: value for key, value in self._auth.items() if key != "headers"}
-        try:
-            async with self._session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                allow_redirects=False,
-                **extra,
-            ) as response:
-                challenge = response.headers.get("WWW-Authenticate", "")
-                if response.status == 401 and challenge.lower().startswith("basic"):
-                    return response.status, b"", challenge
-                raise_for_auth(response)
-                return response.status, await _read_capped(response), challenge
-        except aiohttp.ClientConnectorError as err:
-            raise model.DeviceUnreachableError(
-                f"cannot connect to {self.host}: {err.os_error}"
-            ) from err
-        except aiohttp.InvalidURL as err:
-            raise model.DeviceUnreachableError(f"not a valid device address: {self.host}") from err
-        except TimeoutError as err:
-            raise model.DeviceTimeoutError(
-                f"{method} {url.path}: no answer within {self._timeout:.0f} s"
-            ) from err
-        except aiohttp.ClientError as err:
-            raise model.DeviceTimeoutError(
-                f"{method} {url.path}: the connection failed ({type(err).__name__})"
-            ) from err
+    async def _send(self, method: str, url: URL, data: bytes | None) -> DeviceResponse:
+        """Send one request (the caller holds the lock); a 401 asking for Basic comes back."""
+        return await self._http.send(
+            method, url, what=f"{method} {url.path}", data=data, pass_challenge="basic"
+        )
 
     async def identify(self) -> Identity:
         """`GET /LAPI/V1.0/System/DeviceBasicInfo` (§4.2.1, L664-L755): serial and models.
@@ -256,13 +226,13 @@ class LapiConnection:
             target = self._base.join(target)
         if target.host != self._base.host or target.scheme not in ("http", "https"):
             raise model.DeviceRefusedError("the snapshot is not on the device")
-        async with self._lock:
-            status, raw, _challenge = await self._send("GET", target, None)
-        if status == 401:
+        async with self._http.lock:
+            reply = await self._send("GET", target, None)
+        if reply.status == 401:
             raise model.AuthenticationError("the device refused the credentials")
-        if not 200 <= status < 300 or not raw:
-            raise model.DeviceRefusedError(f"snapshot: HTTP status {status}", f"HTTP {status}")
-        return raw
+        if not reply.ok or not reply.body:
+            raise reply.refusal("snapshot")
+        return reply.body
 
     async def probe(self, library: int = codec.DEFAULT_LIBRARY) -> Features:
         """Ask which extended features (none in the vendor document) the device answers.
@@ -289,17 +259,3 @@ class LapiConnection:
             people=people is not False,
             capture=capture is not False and codec.snapshot_url_of(capture) is not None,
         )
-
-
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    """Read a reply of at most MAX_REPLY_BYTES; raise DecodeError beyond."""
-    if (response.content_length or 0) > MAX_REPLY_BYTES:
-        raise DecodeError("the reply is larger than any device sends")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise DecodeError("the reply is larger than any device sends")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -1,0 +1,295 @@
+"""End to end: the simulated Uniview terminal against Home Assistant.
+
+Everything goes over real sockets on 127.0.0.1: Home Assistant calls the simulator (digest
+auth) to identify it, probe it and subscribe it to Home Assistant's address; the simulator
+posts its records to the fixed LAPI paths on Home Assistant's HTTP port, where the
+integration's views find the entry by the `DeviceCode` and the entry's host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from functools import partial
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import ClientSession
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry
+from homeassistant.core import HomeAssistant, State
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.face_access.const import DOMAIN
+from custom_components.face_access.protocols.unv_lapi import LapiConnection
+from simulators.unv_lapi import UnvLapiSimulator
+from tests.common import ha_device_id
+
+USER = "admin"
+PASSWORD = "s3cret"
+SERIAL = "210235C31L3186000023"
+PERSON_VERIFICATION = "/LAPI/V1.0/System/Event/Notification/PersonVerification"
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Let Home Assistant run until `predicate` holds (the terminal acts on its own)."""
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def _entity(hass: HomeAssistant, platform: str, key: str) -> str | None:
+    return er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{SERIAL}_{key}")
+
+
+def _state(hass: HomeAssistant, platform: str, key: str) -> State:
+    entity_id = _entity(hass, platform, key)
+    assert entity_id is not None, key
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
+
+
+def _port(device: UnvLapiSimulator) -> int:
+    return device.address[1]
+
+
+async def _flow(hass: HomeAssistant, port: int, password: str = PASSWORD) -> Any:
+    """Run the `unv_lapi` config flow to its first answer."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unv_lapi"}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"host": "127.0.0.1", "port": port, "username": USER, "password": password},
+    )
+
+
+@pytest.fixture
+async def ha_url(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
+) -> str:
+    """Home Assistant's HTTP server on 127.0.0.1, known as its internal URL."""
+    # Whatever registers HTTP views must be set up before the HTTP application starts: the
+    # integration (its fixed LAPI paths) and the picture platforms' components.
+    for domain in (DOMAIN, "camera", "image"):
+        assert await async_setup_component(hass, domain, {})
+    client = await hass_client_no_auth()
+    base = str(client.make_url("")).rstrip("/")
+    await async_process_ha_core_config(hass, {"internal_url": base})
+    return base
+
+
+async def _start(hass: HomeAssistant, **options: Any) -> UnvLapiSimulator:
+    simulator = UnvLapiSimulator(SERIAL, user=USER, password=PASSWORD, **options)
+    await hass.async_add_executor_job(partial(simulator.start, 0))
+    return simulator
+
+
+@pytest.fixture
+async def device(hass: HomeAssistant, ha_url: str) -> AsyncGenerator[UnvLapiSimulator]:
+    """A simulated terminal with the features beyond the document, not yet added."""
+    simulator = await _start(hass, resend_interval=0.5)
+    yield simulator
+    await hass.async_add_executor_job(simulator.stop)
+    assert simulator.protocol_violations == []
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, device: UnvLapiSimulator) -> ConfigEntry:
+    """The terminal, added through the config flow, loaded and subscribed."""
+    result = await _flow(hass, _port(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await until(lambda: len(device.subscriptions) == 1)
+    return result["result"]
+
+
+# ---- set-up ----------------------------------------------------------------------------------
+
+
+async def test_the_flow_adds_and_subscribes_the_terminal(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator, ha_url: str
+) -> None:
+    assert entry.unique_id == SERIAL
+    assert entry.title == f"Uniview terminal {SERIAL}"
+    assert set(entry.data["features"]) >= {"door", "people"}
+    (subscription,) = device.subscriptions.values()
+    assert 0 < int(subscription["duration"]) <= 3600
+    assert int(subscription["port"]) == urlsplit(ha_url).port
+    assert _entity(hass, "button", "open_door") is not None
+
+
+async def test_a_wrong_password_and_a_closed_port_are_said_in_the_form(
+    hass: HomeAssistant, device: UnvLapiSimulator
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+
+    wrong = await _flow(hass, _port(device), password="wrong")
+    nothing = await _flow(hass, closed)
+
+    assert wrong["errors"] == {"base": "invalid_auth"}
+    assert nothing["errors"] == {"base": "cannot_reach"}
+
+
+async def test_unloading_deletes_the_subscription(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert device.subscriptions == {}
+
+
+async def test_a_changed_password_starts_reauth(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    device.password = "changed"
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"username": USER, "password": "changed"}
+    )
+    assert result["reason"] == "reauth_successful"
+
+
+async def test_two_other_subscribers_raise_a_repair_issue(
+    hass: HomeAssistant, device: UnvLapiSimulator
+) -> None:
+    async with ClientSession() as session:
+        other = LapiConnection(session, "127.0.0.1", _port(device), USER, PASSWORD)
+        # Nobody listens at these: the terminal's posts to them fail, on loopback.
+        await other.subscribe("127.0.0.2", 9, 600)
+        await other.subscribe("127.0.0.3", 9, 600)
+
+        result = await _flow(hass, _port(device))
+        await hass.async_block_till_done()
+        issue_id = f"subscriptions_full_{result['result'].entry_id}"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+        await hass.config_entries.async_unload(result["result"].entry_id)
+        for subscription_id in list(device.subscriptions):
+            await session.delete(
+                f"{device.url.rstrip('/')}/LAPI/V1.0/System/Event/Subscription/{subscription_id}"
+            )
+
+
+# ---- records ---------------------------------------------------------------------------------
+
+
+async def test_records_fire_their_events_and_are_acknowledged(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    device.add_person("7", "Ada", card_id="4242")
+    fired: list[tuple[str, str, dict[str, Any]]] = []
+
+    def _on_change(event: Any) -> None:
+        state = event.data["new_state"]
+        if state is not None and state.attributes.get("event_type"):
+            fired.append(
+                (event.data["entity_id"], state.attributes["event_type"], dict(state.attributes))
+            )
+
+    hass.bus.async_listen("state_changed", _on_change)
+    pushes: list[Callable[[], int]] = [
+        lambda: device.recognition("7", temperature=36.5, mask=True),
+        device.stranger,
+        lambda: device.high_temperature(38.6, person_id="7"),
+        lambda: device.card("4242"),
+        lambda: device.id_card("Ada Lovelace", "110101199003070000"),
+    ]
+    for push in pushes:
+        seq = push()
+        await until(lambda seq=seq: seq in device.acked)
+    await hass.async_block_till_done()
+
+    kinds = [(entity.rsplit("_", 1)[-1], kind) for entity, kind, _ in fired]
+    assert ("access", "recognized") in kinds
+    assert ("access", "stranger") in kinds
+    assert ("alarm", "high_temperature") in kinds
+    assert ("credential", "card") in kinds
+    assert ("credential", "id_card") in kinds
+    text = repr([attributes for _, _, attributes in fired])
+    assert "110101199003070000" not in text
+    assert "Ada Lovelace" not in text
+    assert _state(hass, "sensor", "last_person").state == "Ada"
+
+
+async def test_an_unacknowledged_record_comes_back_as_history_and_fires_once(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    device: UnvLapiSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    device.add_person("7", "Ada")
+    seq = device.recognition("7")
+    await until(lambda: seq in device.acked)
+    await hass.async_block_till_done()
+    first = _state(hass, "event", "access")
+    body = next(push["body"] for push in device.sent if f'"Seq": {seq}' in push["body"])
+
+    client = await hass_client_no_auth()
+    again = await client.post(PERSON_VERIFICATION, data=body)
+    await hass.async_block_till_done()
+
+    assert again.status == 200
+    assert _state(hass, "event", "access").state == first.state
+
+
+async def test_unknown_serials_and_garbage_change_nothing(
+    hass: HomeAssistant, entry: ConfigEntry, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    client = await hass_client_no_auth()
+    before = _state(hass, "event", "access").state
+
+    unknown = await client.post(PERSON_VERIFICATION, data='{"DeviceCode": "other", "Seq": 1}')
+    garbage = await client.post(PERSON_VERIFICATION, data=b"\xff\x00")
+
+    assert (unknown.status, garbage.status) == (404, 404)
+    assert _state(hass, "event", "access").state == before
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+async def test_the_door_opens_where_the_terminal_answered_the_probe(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    button = _entity(hass, "button", "open_door")
+    assert button is not None
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+
+    assert device.unlock_count == 1
+
+
+async def test_without_the_extended_paths_there_is_no_door_and_no_people(
+    hass: HomeAssistant, ha_url: str
+) -> None:
+    device = await _start(hass, extended=False)
+    try:
+        assert (await _flow(hass, _port(device)))["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert _entity(hass, "button", "open_door") is None
+        with pytest.raises(ServiceValidationError):
+            await hass.services.async_call(
+                DOMAIN,
+                "list_people",
+                {"device_id": ha_device_id(hass, SERIAL)},
+                blocking=True,
+                return_response=True,
+            )
+    finally:
+        await hass.async_add_executor_job(device.stop)
