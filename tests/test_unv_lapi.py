@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.face_access.const import DOMAIN
 from custom_components.face_access.protocols.unv_lapi import LapiConnection
 from simulators.unv_lapi import UnvLapiSimulator
-from tests.common import ha_device_id
+from tests.common import ha_device_id, make_photo
 
 USER = "admin"
 PASSWORD = "s3cret"
@@ -293,3 +293,69 @@ async def test_without_the_extended_paths_there_is_no_door_and_no_people(
             )
     finally:
         await hass.async_add_executor_job(device.stop)
+
+
+async def test_people_are_enrolled_listed_and_deleted_in_the_face_library(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator, tmp_path: Any
+) -> None:
+    photo = tmp_path / "ada.jpg"
+    photo.write_bytes(make_photo())
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    target = {"device_id": ha_device_id(hass, SERIAL)}
+
+    enrolled = await hass.services.async_call(
+        DOMAIN,
+        "enroll_person",
+        {**target, "person_id": "1001", "name": "Ada", "photo_path": str(photo)},
+        blocking=True,
+        return_response=True,
+    )
+    listed = await hass.services.async_call(
+        DOMAIN, "list_people", target, blocking=True, return_response=True
+    )
+    deleted = await hass.services.async_call(
+        DOMAIN,
+        "delete_person",
+        {**target, "person_id": ["1001"]},
+        blocking=True,
+        return_response=True,
+    )
+
+    assert enrolled is not None
+    assert [r["status"] for r in enrolled["results"].values()] == ["enrolled"]
+    assert listed is not None
+    assert [(p["person_id"], p["name"]) for p in listed["people"]] == [("1001", "Ada")]
+    assert deleted is not None
+    assert [r["status"] for r in deleted["results"].values()] == ["deleted"]
+    assert device.persons == {}
+
+
+async def test_the_camera_shows_the_terminal_s_snapshot(
+    hass: HomeAssistant, entry: ConfigEntry
+) -> None:
+    from homeassistant.components.camera import async_get_image  # noqa: PLC0415
+
+    camera = _entity(hass, "camera", "snapshot")
+    assert camera is not None
+    image = await async_get_image(hass, camera)
+
+    assert image.content[:2] == b"\xff\xd8"
+
+
+async def test_the_library_option_moves_the_people_services(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "unv"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"library_id": 4})
+    await hass.async_block_till_done()
+
+    assert entry.options == {"library_id": 4}
+    await hass.services.async_call(
+        DOMAIN,
+        "list_people",
+        {"device_id": ha_device_id(hass, SERIAL)},
+        blocking=True,
+        return_response=True,
+    )
+    assert any("/PeopleLibraries/4/People" in request for request in device.requests)
