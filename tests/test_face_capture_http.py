@@ -21,14 +21,11 @@ from urllib.parse import urlsplit
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
-    SOURCE_USER,
     ConfigEntry,
 )
 from homeassistant.core import HomeAssistant, State
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -42,6 +39,7 @@ from custom_components.face_access.protocols.face_capture_http import (
 )
 from simulators.face_capture_http import DEFAULT_SERIAL, FaceCaptureSimulator
 from tests.common import ha_device_id, make_photo
+from tests.http_devices import add_by_address, entity_id, serve, state, until
 
 USER = "admin"
 PASSWORD = "s3cret"
@@ -50,25 +48,14 @@ CONNECTION = "custom_components.face_access.registry_face_capture_http.FaceCaptu
 CLIENT = "custom_components.face_access.registry_face_capture_http.FaceCaptureHttpClient"
 
 
-async def until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    """Let Home Assistant run until `predicate` holds (the terminal acts on its own)."""
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s")
-
-
 def _entity(hass: HomeAssistant, platform: str, key: str) -> str:
-    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{SERIAL}_{key}")
-    assert entity_id is not None, key
-    return entity_id
+    found = entity_id(hass, SERIAL, platform, key)
+    assert found is not None, key
+    return found
 
 
 def _state(hass: HomeAssistant, platform: str, key: str) -> State:
-    state = hass.states.get(_entity(hass, platform, key))
-    assert state is not None
-    return state
+    return state(hass, SERIAL, platform, key)
 
 
 def _port(device: FaceCaptureSimulator) -> int:
@@ -89,14 +76,7 @@ async def _call(hass: HomeAssistant, service: str, **data: Any) -> Any:
 
 async def _flow(hass: HomeAssistant, port: int, password: str = PASSWORD) -> Any:
     """Run the `face_capture_http` config flow to its first answer."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "face_capture_http"}
-    )
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"host": "127.0.0.1", "port": port, "username": USER, "password": password},
-    )
+    return await add_by_address(hass, "face_capture_http", port, USER, password)
 
 
 @pytest.fixture
@@ -104,15 +84,7 @@ async def ha_url(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> str:
     """Home Assistant's HTTP server on 127.0.0.1, known as its internal URL."""
-    # Whatever registers HTTP views must be set up before the HTTP application starts: the
-    # webhook component (with the integration), the picture platforms' components and
-    # diagnostics.
-    for domain in (DOMAIN, "camera", "image", "diagnostics"):
-        assert await async_setup_component(hass, domain, {})
-    client = await hass_client_no_auth()
-    base = str(client.make_url("")).rstrip("/")
-    await async_process_ha_core_config(hass, {"internal_url": base})
-    return base
+    return await serve(hass, hass_client_no_auth)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ integration's views find the entry by the `DeviceCode` and the entry's host.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable
 from functools import partial
 import socket
@@ -16,13 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientSession
-from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.core import HomeAssistant, State
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -30,6 +27,7 @@ from custom_components.face_access.const import DOMAIN
 from custom_components.face_access.protocols.unv_lapi import LapiConnection
 from simulators.unv_lapi import UnvLapiSimulator
 from tests.common import ha_device_id, make_photo
+from tests.http_devices import add_by_address, entity_id, serve, state, until
 
 USER = "admin"
 PASSWORD = "s3cret"
@@ -37,25 +35,12 @@ SERIAL = "210235C31L3186000023"
 PERSON_VERIFICATION = "/LAPI/V1.0/System/Event/Notification/PersonVerification"
 
 
-async def until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    """Let Home Assistant run until `predicate` holds (the terminal acts on its own)."""
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s")
-
-
 def _entity(hass: HomeAssistant, platform: str, key: str) -> str | None:
-    return er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{SERIAL}_{key}")
+    return entity_id(hass, SERIAL, platform, key)
 
 
 def _state(hass: HomeAssistant, platform: str, key: str) -> State:
-    entity_id = _entity(hass, platform, key)
-    assert entity_id is not None, key
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state
+    return state(hass, SERIAL, platform, key)
 
 
 def _port(device: UnvLapiSimulator) -> int:
@@ -64,14 +49,7 @@ def _port(device: UnvLapiSimulator) -> int:
 
 async def _flow(hass: HomeAssistant, port: int, password: str = PASSWORD) -> Any:
     """Run the `unv_lapi` config flow to its first answer."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "unv_lapi"}
-    )
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"host": "127.0.0.1", "port": port, "username": USER, "password": password},
-    )
+    return await add_by_address(hass, "unv_lapi", port, USER, password)
 
 
 @pytest.fixture
@@ -79,14 +57,7 @@ async def ha_url(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> str:
     """Home Assistant's HTTP server on 127.0.0.1, known as its internal URL."""
-    # Whatever registers HTTP views must be set up before the HTTP application starts: the
-    # integration (its fixed LAPI paths) and the picture platforms' components.
-    for domain in (DOMAIN, "camera", "image"):
-        assert await async_setup_component(hass, domain, {})
-    client = await hass_client_no_auth()
-    base = str(client.make_url("")).rstrip("/")
-    await async_process_ha_core_config(hass, {"internal_url": base})
-    return base
+    return await serve(hass, hass_client_no_auth)
 
 
 async def _start(hass: HomeAssistant, **options: Any) -> UnvLapiSimulator:
