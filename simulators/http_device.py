@@ -19,6 +19,7 @@ devices their common options.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 import argparse
 import base64
 import binascii
@@ -127,9 +128,9 @@ class HttpDeviceSimulator(OnLoopThread, Simulator):
         """Return the bound of every POST of the client session; None: each sets its own."""
         return aiohttp.ClientTimeout(total=self.timeout)
 
+    @abstractmethod
     def _add_routes(self, app: web.Application) -> None:
         """Add the device's request handlers to ``app``."""
-        raise NotImplementedError
 
     async def _setup(self) -> None:
         """Open the client session and start the server (on the device's loop)."""
