@@ -98,6 +98,22 @@ async def async_forget(hass: HomeAssistant, entry: FaceAccessConfigEntry, versio
     await queue_store(hass, entry, version).remove()
 
 
+def home_assistant_address(hass: HomeAssistant) -> tuple[str, int] | None:
+    """Return the host and port of Home Assistant's internal URL, where LAN devices post.
+
+    None when Home Assistant knows no address of its own.
+    """
+    try:
+        parts = urlsplit(
+            get_url(hass, allow_cloud=False, allow_external=False, prefer_external=False)
+        )
+    except NoURLAvailableError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def webhook_address(hass: HomeAssistant, webhook_id: str) -> dict[str, str]:
     """Return what to type into a device's web page: server, path, port and the whole URL.
 
@@ -105,14 +121,13 @@ def webhook_address(hass: HomeAssistant, webhook_id: str) -> dict[str, str]:
     without a known address the placeholders say what to fill in.
     """
     path = webhook.async_generate_path(webhook_id)
-    try:
-        base = get_url(hass, allow_cloud=False, allow_external=False, prefer_external=False)
-    except NoURLAvailableError:
-        base = ""
-    parts = urlsplit(base)
-    server = parts.hostname or "<Home Assistant's address>"
-    port = str(parts.port or (443 if parts.scheme == "https" else 80)) if base else "8123"
-    return {"server": server, "path": path, "port": port, "url": f"http://{server}:{port}{path}"}
+    server, port = home_assistant_address(hass) or ("<Home Assistant's address>", 8123)
+    return {
+        "server": server,
+        "path": path,
+        "port": str(port),
+        "url": f"http://{server}:{port}{path}",
+    }
 
 
 def no_contact_issue_id(entry: FaceAccessConfigEntry) -> str:

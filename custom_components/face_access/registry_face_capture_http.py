@@ -10,7 +10,6 @@ have different paths: the document forbids one URL for both roles (L101).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
@@ -26,7 +25,13 @@ import voluptuous as vol
 from .const import CONF_PROTOCOL, CONF_SYNC_TIME, LOGGER
 from .coordinator import FaceAccessConfigEntry
 from .http_devices import connect, reconfigure_step, user_step
-from .ingress import Inbound, async_forget, queue_store, webhook_address
+from .ingress import (
+    Inbound,
+    async_forget,
+    home_assistant_address,
+    queue_store,
+    webhook_address,
+)
 from .protocols.client import DeviceClient
 from .protocols.face_capture_http import (
     DEFAULT_PORT,
@@ -83,12 +88,11 @@ async def _async_point_upload(hass: HomeAssistant, data: dict[str, Any]) -> bool
     Returns False when it cannot be done (the terminal refuses, or Home Assistant knows no
     address of its own): the user then types the address on the terminal's page.
     """
-    address = webhook_address(hass, data[CONF_WEBHOOK_ID])
-    host = urlsplit(address["url"]).hostname
-    if not host or host.startswith("<"):
+    if (address := home_assistant_address(hass)) is None:
         return False
+    path = webhook.async_generate_path(data[CONF_WEBHOOK_ID])
     try:
-        await _connection(hass, data).set_upload(host, int(address["port"]), address["path"])
+        await _connection(hass, data).set_upload(*address, path)
     except FaceAccessError as err:
         LOGGER.debug("%s did not take the upload address: %s", data[CONF_HOST], err)
         return False
@@ -127,14 +131,14 @@ async def async_step_options(flow: OptionsFlow, user_input: UserInput) -> Config
     poll = webhook_address(flow.hass, entry.data[CONF_POLL_WEBHOOK_ID])
     if user_input is not None:
         connection = _connection(flow.hass, dict(entry.data))
-        host = urlsplit(poll["url"]).hostname
+        address = home_assistant_address(flow.hass)
         try:
             if user_input[CONF_MODE] == Mode.PUSH:
                 if entry.options.get(CONF_MODE) == Mode.LONG_POLL:
                     # Back to direct: the terminal need not keep asking for commands.
                     await connection.stop_extranet()
-            elif host and not host.startswith("<"):
-                await connection.set_extranet(host, int(poll["port"]), poll["path"])
+            elif address is not None:
+                await connection.set_extranet(*address, poll["path"])
         except FaceAccessError as err:
             # Best effort: the dialog shows the address for the terminal's page anyway.
             LOGGER.debug("%s did not take the long-poll setting: %s", entry.title, err)

@@ -9,20 +9,18 @@ views find the entry by the `DeviceCode` of the body and accept it only from the
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, selector
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import CONF_PROTOCOL, DOMAIN, LOGGER
 from .coordinator import FaceAccessConfigEntry
 from .http_devices import connect, reconfigure_step, user_step
-from .ingress import FixedPath, Inbound
+from .ingress import FixedPath, Inbound, home_assistant_address
 from .protocols.client import DeviceClient
 from .protocols.model import FaceAccessError, ProtocolKey
 from .protocols.unv_lapi import (
@@ -92,23 +90,10 @@ async def async_step_options(flow: OptionsFlow, user_input: UserInput) -> Config
     )
 
 
-def _subscriber(hass: HomeAssistant) -> tuple[str, int] | None:
-    """Return Home Assistant's LAN address and HTTP port, where the terminal posts."""
-    try:
-        url = urlsplit(
-            get_url(hass, allow_cloud=False, allow_external=False, prefer_external=False)
-        )
-    except NoURLAvailableError:
-        return None
-    if not url.hostname:
-        return None
-    return url.hostname, url.port or (443 if url.scheme == "https" else 80)
-
-
 async def async_create_client(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> DeviceClient:
     """Build the terminal's client, subscribed to Home Assistant's address."""
     assert entry.unique_id is not None
-    subscriber = _subscriber(hass)
+    subscriber = home_assistant_address(hass)
     if subscriber is None:
         LOGGER.warning(
             "%s cannot be told where to post: Home Assistant knows no address of its own "
