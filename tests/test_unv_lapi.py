@@ -8,23 +8,32 @@ integration's views find the entry by the `DeviceCode` and the entry's host.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Generator
+from datetime import datetime, timedelta
 from functools import partial
 import socket
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, TCPConnector
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access.const import DOMAIN
-from custom_components.face_access.protocols.unv_lapi import LapiConnection
+from custom_components.face_access.protocols.unv_lapi import (
+    MAX_DURATION,
+    PACS_SUBSCRIPTIONS,
+    SUBSCRIPTION,
+    LapiConnection,
+)
 from simulators.unv_lapi import UnvLapiSimulator
 from tests.common import ha_device_id, make_photo
 from tests.http_devices import add_by_address, entity_id, serve, state, until
@@ -158,6 +167,124 @@ async def test_two_other_subscribers_raise_a_repair_issue(
             )
 
 
+class Clock:
+    """Stands in for `dt_util` in the registry module: the clients' `now`, moved by tests."""
+
+    def __init__(self) -> None:
+        self.time = dt_util.now()
+
+    def now(self) -> datetime:
+        return self.time
+
+
+@pytest.fixture
+def clock() -> Generator[Clock]:
+    """The Uniview clients' clock; Home Assistant's own stays real."""
+    moved = Clock()
+    with patch("custom_components.face_access.registry_unv_lapi.dt_util", moved):
+        yield moved
+
+
+async def _let_time_pass(
+    hass: HomeAssistant, clock: Clock, device: UnvLapiSimulator, seconds: float
+) -> None:
+    """Let `seconds` pass for the client, Home Assistant's timers and the terminal."""
+    clock.time += timedelta(seconds=seconds)
+    device.advance_clock(seconds)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    # The coordinator polls in a background task, and schedules the next poll after it.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _recognized_reaches_home_assistant(hass: HomeAssistant, device: UnvLapiSimulator) -> bool:
+    before = _state(hass, "event", "access").state
+    device.add_person("8", "Grace")
+    seq = device.recognition("8")
+    await until(lambda: seq in device.acked)
+    await hass.async_block_till_done()
+    return _state(hass, "event", "access").state != before
+
+
+async def test_the_subscription_is_refreshed_and_survives_a_reboot_of_the_terminal(
+    hass: HomeAssistant, clock: Clock, entry: ConfigEntry, device: UnvLapiSimulator
+) -> None:
+    (first,) = device.subscriptions
+
+    # Half the duration and a poll later: refreshed, not created again.
+    await _let_time_pass(hass, clock, device, MAX_DURATION / 2 + 60)
+    await until(lambda: f"PUT {SUBSCRIPTION}/{first}" in device.requests)
+    await _let_time_pass(hass, clock, device, MAX_DURATION / 2 + 60)
+    assert list(device.subscriptions) == [first]
+
+    # The terminal reboots and forgets it: the next refresh finds out and subscribes again.
+    device.reboot()
+    await _let_time_pass(hass, clock, device, MAX_DURATION / 2 + 60)
+    await until(lambda: len(device.subscriptions) == 1)
+
+    assert device.subscriptions_created == 2
+    assert await _recognized_reaches_home_assistant(hass, device)
+
+
+async def test_after_a_crash_the_old_subscription_is_refreshed_not_doubled(
+    hass: HomeAssistant, device: UnvLapiSimulator, ha_url: str, hass_storage: dict[str, Any]
+) -> None:
+    # Home Assistant stopped without deleting its subscription; it kept the subscription's ID.
+    ha_host, ha_port = urlsplit(ha_url).hostname, urlsplit(ha_url).port
+    assert ha_host is not None
+    assert ha_port is not None
+    async with ClientSession() as session:
+        old = await LapiConnection(session, "127.0.0.1", _port(device), USER, PASSWORD).subscribe(
+            ha_host, ha_port, 600
+        )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Uniview terminal {SERIAL}",
+        unique_id=SERIAL,
+        data={
+            "protocol": "unv_lapi",
+            "host": "127.0.0.1",
+            "port": _port(device),
+            "username": USER,
+            "password": PASSWORD,
+            "features": ["door", "people"],
+        },
+    )
+    entry.add_to_hass(hass)
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.subscription"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.subscription",
+        "data": old.saved(),
+    }
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert list(device.subscriptions) == [int(old.id)]
+    assert device.subscriptions_created == 1
+    assert f"PUT {SUBSCRIPTION}/{old.id}" in device.requests
+    assert await _recognized_reaches_home_assistant(hass, device)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert device.subscriptions == {}
+
+
+async def test_a_terminal_with_only_the_pacs_subscription_path_still_reports(
+    hass: HomeAssistant, ha_url: str
+) -> None:
+    device = await _start(hass, subscription_api="pacs", resend_interval=0.5)
+    try:
+        result = await _flow(hass, _port(device))
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        await until(lambda: len(device.subscriptions) == 1)
+
+        assert [sub["api"] for sub in device.subscriptions.values()] == ["pacs"]
+        assert f"POST {PACS_SUBSCRIPTIONS}" in device.requests
+        assert await _recognized_reaches_home_assistant(hass, device)
+    finally:
+        await hass.async_add_executor_job(device.stop)
+
+
 # ---- records ---------------------------------------------------------------------------------
 
 
@@ -230,6 +357,26 @@ async def test_unknown_serials_and_garbage_change_nothing(
     garbage = await client.post(PERSON_VERIFICATION, data=b"\xff\x00")
 
     assert (unknown.status, garbage.status) == (404, 404)
+    assert _state(hass, "event", "access").state == before
+
+
+async def test_a_push_from_another_address_is_refused(
+    hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator, ha_url: str
+) -> None:
+    device.add_person("7", "Ada")
+    seq = device.recognition("7")
+    await until(lambda: seq in device.acked)
+    await hass.async_block_till_done()
+    before = _state(hass, "event", "access").state
+    body = next(push["body"] for push in device.sent if f'"Seq": {seq}' in push["body"])
+    fresh = body.replace(f'"Seq": {seq}', '"Seq": 999999')
+
+    # The right serial and a well-formed record, from 127.0.0.2 instead of the terminal.
+    async with ClientSession(connector=TCPConnector(local_addr=("127.0.0.2", 0))) as other:
+        reply = await other.post(f"{ha_url}{PERSON_VERIFICATION}", data=fresh)
+        await hass.async_block_till_done()
+
+    assert reply.status == 403
     assert _state(hass, "event", "access").state == before
 
 

@@ -20,13 +20,14 @@ import voluptuous as vol
 from .const import CONF_PROTOCOL, DOMAIN, LOGGER
 from .coordinator import FaceAccessConfigEntry
 from .http_devices import connect, reconfigure_step, user_step
-from .ingress import FixedPath, Inbound, home_assistant_address
+from .ingress import EntryStore, FixedPath, Inbound, home_assistant_address
 from .protocols.client import DeviceClient
 from .protocols.model import FaceAccessError, ProtocolKey
 from .protocols.unv_lapi import (
     DEFAULT_LIBRARY,
     DEFAULT_PORT,
     FIXED_PATHS,
+    STORE_VERSION,
     SUBSCRIPTIONS_FULL,
     Identity,
     LapiConnection,
@@ -49,6 +50,11 @@ OPTIONS_SCHEMA = vol.Schema(
         )
     }
 )
+
+
+def _subscription_store(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> EntryStore:
+    """Return where the subscription's ID is kept (`face_access.<entry_id>.subscription`)."""
+    return EntryStore(hass, entry.entry_id, STORE_VERSION, "subscription")
 
 
 def _connection(hass: HomeAssistant, data: dict[str, Any]) -> LapiConnection:
@@ -108,12 +114,14 @@ async def async_create_client(hass: HomeAssistant, entry: FaceAccessConfigEntry)
         library_id=int(entry.options.get(CONF_LIBRARY_ID, DEFAULT_LIBRARY)),
         subscribe_to=subscriber,
         features=None if features is None else frozenset(features),
+        store=_subscription_store(hass, entry),
     )
 
 
 async def async_remove(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> None:
-    """Remove the "no free subscription" repair issue."""
+    """Remove the "no free subscription" repair issue and the kept subscription ID."""
     ir.async_delete_issue(hass, DOMAIN, f"{SUBSCRIPTIONS_FULL}_{entry.entry_id}")
+    await _subscription_store(hass, entry).remove()
 
 
 RECORD = ProtocolRecord(

@@ -102,6 +102,17 @@ class DeviceClient(Protocol):
         ...
 
 
+class StateStore(Protocol):
+    """Where a client keeps JSON-safe state across restarts (a command queue, a subscription)."""
+
+    async def load(self) -> dict[str, Any] | None:
+        """Return what was saved last, or None."""
+        ...
+
+    async def save(self, data: dict[str, Any]) -> None:
+        """Keep `data` durably before returning."""
+
+
 @runtime_checkable
 class InboundHttp(Protocol):
     """A client whose device sends it HTTP requests (records, heartbeats, long polls).

@@ -20,20 +20,15 @@ import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 import logging
-from typing import Any, Protocol, Self
+from typing import Any, Self
+
+from .client import StateStore
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class QueueStore(Protocol):
-    """Where a client keeps its queue across restarts (JSON-safe dicts)."""
-
-    async def load(self) -> dict[str, Any] | None:
-        """Return what was saved last, or None."""
-        ...
-
-    async def save(self, data: dict[str, Any]) -> None:
-        """Keep `data` durably before returning."""
+QueueStore = StateStore
+"""Where a client keeps its queue across restarts."""
 
 
 @dataclass(slots=True, kw_only=True)

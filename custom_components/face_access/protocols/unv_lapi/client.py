@@ -13,13 +13,12 @@ import asyncio
 import base64
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import model
-from ..client import MessageHub
+from ..client import MessageHub, StateStore
 from ..http import HttpReply, HttpRequest
 from ..wire import DecodeError
 from . import codec, records
@@ -32,9 +31,12 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__package__)
 
 POLL_INTERVAL: Final = 60.0
-"""Seconds between keep-alives (the document's 3 s, L761, is far too eager for HA)."""
+"""Seconds between keep-alives at most (the document's 3 s, L761, is far too eager for HA);
+a short subscription is looked after more often (`poll_interval`)."""
 RETRY_DELAY: Final = 30.0
 """Seconds before a failed subscription or refresh is tried again."""
+STORE_VERSION: Final = 1
+"""Format of the saved subscription (`Subscription.saved`)."""
 SUBSCRIPTIONS_FULL: Final = "subscriptions_full"
 """The problem a device with two record subscribers already has: the user must free one."""
 DEDUP_MEMORY: Final = 500
@@ -72,7 +74,14 @@ class UnvLapiClient:
     device's pushes are UTC seconds, the model's times local and naive). `library_id` is the
     face library people go to. `subscribe_to` is (IP address, port) where the device must
     post records (None: the device is set up to post on its own, mode B); `duration` the
-    subscription's seconds ([30, 3600]). `features` skips the probe when given.
+    subscription's seconds ([30, 3600]). `features` skips the probe when given. `store`
+    keeps the subscription's ID across restarts, so that a device still pushing here from
+    before is refreshed rather than left to expire (digest §3.1).
+
+    The subscription is looked after by `query_info`, which the owner calls every
+    `poll_interval` seconds: refreshed (PUT) at about half its duration, created anew (POST)
+    when the device no longer knows it (expired, or the device rebooted), and checked at once
+    when the device answers again after it did not.
     """
 
     def __init__(
@@ -85,6 +94,7 @@ class UnvLapiClient:
         subscribe_to: tuple[str, int] | None = None,
         duration: int = codec.MAX_DURATION,
         features: frozenset[str] | None = None,
+        store: StateStore | None = None,
     ) -> None:
         """Keep the settings; nothing is sent before `start`."""
         self.serial = serial.strip()
@@ -96,8 +106,12 @@ class UnvLapiClient:
         self._features = features
         self._profile = profile_for(features or frozenset())
         self._hub = MessageHub(_LOGGER)
+        self._store = store
         self._subscription: Subscription | None = None
-        self._refresher: asyncio.Task[None] | None = None
+        self._saved: Subscription | None = None
+        self._subscription_due: datetime | None = None
+        self._subscribing = asyncio.Lock()
+        self._unanswered = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._info = model.DeviceInfo()
         self._identified = False
@@ -131,8 +145,14 @@ class UnvLapiClient:
 
     @property
     def poll_interval(self) -> float | None:
-        """Return the seconds between keep-alives (`query_info`)."""
-        return POLL_INTERVAL
+        """Return the seconds between keep-alives (`query_info`).
+
+        At most a quarter of the subscription's duration, so a refresh due at half of it
+        happens well before it expires.
+        """
+        if self._subscribe_to is None:
+            return POLL_INTERVAL
+        return min(POLL_INTERVAL, self._duration / 4)
 
     @property
     def connected_once(self) -> bool:
@@ -149,7 +169,11 @@ class UnvLapiClient:
             "features": sorted(self._features or ()),
             "subscribed": self._subscription is not None,
             "subscription_id": None if self._subscription is None else self._subscription.id,
+            "subscription_path": None if self._subscription is None else self._subscription.base,
             "subscription_duration": self._duration,
+            "subscription_due": None
+            if self._subscription_due is None
+            else self._subscription_due.isoformat(),
             "subscriber_slots_full": self._slots_full,
             "refresh_failures": self._refresh_failures,
             "records": self._records,
@@ -158,11 +182,11 @@ class UnvLapiClient:
         }
 
     async def start(self) -> None:
-        """Probe when no features were given, subscribe when asked, schedule refreshes.
+        """Probe when no features were given; subscribe when asked.
 
         A probe that fails (device away) leaves the profile at records only and is logged;
-        subscription failures are retried in the background. Raises AuthenticationError
-        when the device refuses the credentials.
+        a subscription that fails is tried again by a later `query_info`. Raises
+        AuthenticationError when the device refuses the credentials.
         """
         if self._features is None:
             try:
@@ -173,19 +197,15 @@ class UnvLapiClient:
                 self._features = found.names()
                 self._profile = profile_for(self._features)
         if self._subscribe_to is not None:
-            delay = await self._subscribe_once()
-            self._refresher = asyncio.create_task(
-                self._refresh_loop(delay), name=f"unv_lapi refresh {self.serial}"
-            )
+            if self._store is not None:
+                self._saved = Subscription.from_saved(await self._store.load())
+            await self._look_after_subscription()
 
     async def stop(self) -> None:
-        """Cancel the refreshes and delete the subscription (best effort: a slot is freed)."""
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
-            self._refresher = None
-        subscription, self._subscription = self._subscription, None
+        """Delete the subscription (best effort: a subscriber slot is freed)."""
+        async with self._subscribing:
+            subscription, self._subscription = self._subscription, None
+            self._subscription_due = None
         if subscription is not None:
             try:
                 await self._connection.unsubscribe(subscription)
@@ -195,11 +215,25 @@ class UnvLapiClient:
                 )
 
     async def query_info(self) -> model.DeviceInfo:
-        """Send a keep-alive (E3); the first success also reads DeviceBasicInfo (E2).
+        """Send a keep-alive (E3); look after the subscription; describe the device once.
 
-        Raises what `LapiConnection.request` raises for the keep-alive.
+        The first success also reads DeviceBasicInfo (E2). The subscription is refreshed
+        when due, and at once after keep-alives that failed (the device may have rebooted
+        and forgotten it). Raises what `LapiConnection.request` raises for the keep-alive,
+        and AuthenticationError from the subscription.
         """
-        await self._connection.keep_alive()
+        try:
+            await self._connection.keep_alive()
+        except model.FaceAccessError:
+            self._unanswered = True
+            raise
+        if self._unanswered:
+            self._unanswered = False
+            self._subscription_due = None
+        if self._subscribe_to is not None and (
+            self._subscription_due is None or self._now() >= self._subscription_due
+        ):
+            await self._look_after_subscription()
         if not self._identified:
             try:
                 identity = await self._connection.identify()
@@ -334,29 +368,57 @@ class UnvLapiClient:
 
     # ---- subscription -----------------------------------------------------------------------
 
+    async def _look_after_subscription(self) -> None:
+        """Refresh or create the subscription once; set when to look again.
+
+        One at a time: a keep-alive in the background and a poll may ask together. Raises
+        AuthenticationError.
+        """
+        if self._subscribing.locked():
+            return
+        async with self._subscribing:
+            delay = await self._subscribe_once()
+            self._subscription_due = self._now() + timedelta(seconds=delay)
+
+    async def _refresh(self, subscription: Subscription) -> bool | None:
+        """Refresh `subscription` (E5): True when done, False when the device does not know it.
+
+        None when the device did not answer properly (try again later). Raises
+        AuthenticationError.
+        """
+        try:
+            refreshed = await self._connection.refresh(subscription)
+        except model.AuthenticationError:
+            raise
+        except model.DeviceRefusedError as err:
+            _LOGGER.debug(
+                "Device %s does not know subscription %s: %s", self.serial, subscription.id, err
+            )
+            return False
+        except (model.DeviceTimeoutError, DecodeError) as err:
+            self._refresh_failures += 1
+            _LOGGER.debug("Device %s did not refresh: %s", self.serial, err)
+            return None
+        self._refresh_failures = 0
+        self._subscription = refreshed
+        return True
+
     async def _subscribe_once(self) -> float:
         """Refresh the live subscription, else create one; return seconds to the next try.
 
         About half the duration after a success (digest §3.1); RETRY_DELAY after a failure;
-        the whole duration when the slots are full or the old subscription still runs (it
-        expires by then).
+        the whole duration when the slots are full, or when the device says this address is
+        subscribed already and no ID of it is known (it expires by then, and pushes here
+        until it does). With an ID kept from before, "subscribed already" refreshes that one.
         """
         assert self._subscribe_to is not None
         if self._subscription is not None:
-            try:
-                self._subscription = await self._connection.refresh(self._subscription)
-            except model.AuthenticationError:
-                raise
-            except model.DeviceRefusedError as err:
-                _LOGGER.debug("Device %s lost its subscription: %s", self.serial, err)
-                self._subscription = None
-            except (model.DeviceTimeoutError, DecodeError) as err:
-                self._refresh_failures += 1
-                _LOGGER.debug("Device %s did not refresh: %s", self.serial, err)
+            refreshed = await self._refresh(self._subscription)
+            if refreshed is None:
                 return RETRY_DELAY
-            else:
-                self._refresh_failures = 0
+            if refreshed:
                 return self._duration / 2
+            self._subscription = None
         address, port = self._subscribe_to
         try:
             self._subscription = await self._connection.subscribe(address, port, self._duration)
@@ -370,6 +432,14 @@ class UnvLapiClient:
             )
             return float(self._duration)
         except AlreadySubscribedError:
+            saved, self._saved = self._saved, None
+            if saved is not None:
+                refreshed = await self._refresh(saved)
+                if refreshed is None:
+                    self._saved = saved
+                    return RETRY_DELAY
+                if refreshed:
+                    return self._duration / 2
             _LOGGER.debug("Device %s is subscribed already; it expires in time", self.serial)
             return float(self._duration)
         except model.AuthenticationError:
@@ -382,17 +452,10 @@ class UnvLapiClient:
             self._hub.emit(model.NeedsAttention(problem=SUBSCRIPTIONS_FULL, active=False))
         self._slots_full = False
         self._refresh_failures = 0
+        self._saved = None
+        if self._store is not None:
+            await self._store.save(self._subscription.saved())
         return self._duration / 2
-
-    async def _refresh_loop(self, delay: float) -> None:
-        """Refresh (or re-create) the subscription until cancelled."""
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                delay = await self._subscribe_once()
-            except model.AuthenticationError:
-                _LOGGER.warning("Device %s refused the credentials", self.serial)
-                delay = float(self._duration)
 
     # ---- plumbing ---------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ DEFAULT_LIBRARY: Final = 3
 DEVICE_BASIC_INFO: Final = "/LAPI/V1.0/System/DeviceBasicInfo"
 KEEP_ALIVE: Final = "/LAPI/V1.0/System/KeepAlive"
 SUBSCRIPTION: Final = "/LAPI/V1.0/System/Event/Subscription"
+PACS_SUBSCRIPTIONS: Final = "/LAPI/V1.0/PACS/Controller/Event/Subscriptions"
+"""The other subscription path, with a flat body (§1.2.2, L88-L125; erratum 1): tried when the
+§4.3.1 path is missing (404/405, `ResponseCode` 4)."""
+SUBSCRIPTION_PATHS: Final = (SUBSCRIPTION, PACS_SUBSCRIPTIONS)
 REMOTE_OPENED: Final = "/LAPI/V1.0/PACS/Controller/RemoteOpened"
 OPEN_DOOR_MODE: Final = "/LAPI/V1.0/PACS/Controller/OpenDoorMode"
 LIBRARIES: Final = "/LAPI/V1.0/PeopleLibraries/BasicInfo"
@@ -44,6 +48,8 @@ MAX_DURATION: Final = 3600
 """A subscription's `Duration` range in seconds (L896-L910); the permanent value 4294967295 is
 never sent: a lost permanent subscription holds one of two slots for good (digest §3.1)."""
 PERSON_VERIFICATION_TYPE: Final = 1024
+FLAT_PERSON_VERIFICATION_TYPE: Final = 1
+"""`Type` of the flat body of the §1.2.2 example (L95)."""
 ALL_LIBRARIES: Final = 65535
 
 STATUS_UNSUPPORTED: Final = 8
@@ -104,12 +110,29 @@ class Subscription:
 
     `id` is the device's `ID` as text, sent back in the E5/E6 paths (old firmware counts
     from 0, new from 1000, L822-L824); `duration` is in seconds; `termination` is the
-    device's `TerminationTime` (UTC seconds), a hint only (E7).
+    device's `TerminationTime` (UTC seconds), a hint only (E7); `base` the path family it
+    was created on (`SUBSCRIPTION_PATHS`), under which it is refreshed and deleted.
     """
 
     id: str
     duration: int
     termination: int | None = field(default=None, compare=False)
+    base: str = SUBSCRIPTION
+
+    def saved(self) -> dict[str, Any]:
+        """Return the JSON-safe form kept across restarts (`from_saved` reads it)."""
+        return {"id": self.id, "duration": self.duration, "base": self.base}
+
+    @classmethod
+    def from_saved(cls, data: Mapping[str, Any] | None) -> Subscription | None:
+        """Read what `saved` wrote; None for nothing or anything unusable."""
+        if not isinstance(data, Mapping):
+            return None
+        sub_id, duration = integer(data.get("id")), integer(data.get("duration"))
+        base = data.get("base", SUBSCRIPTION)
+        if sub_id is None or sub_id < 0 or duration is None or base not in SUBSCRIPTION_PATHS:
+            return None
+        return cls(str(sub_id), clamp_duration(duration), base=base)
 
 
 def loads(payload: str | bytes | bytearray) -> Any:
@@ -196,7 +219,8 @@ class SubscriptionsFullError(model.DeviceRefusedError):
 class AlreadySubscribedError(model.DeviceRefusedError):
     """The device says we subscribed already (`StatusCode` 14, L2149).
 
-    It names no ID: the old subscription keeps pushing here until it expires (L826-L830).
+    It names no ID: the old subscription keeps pushing here until it expires (L826-L830);
+    with its ID kept from before, it is refreshed instead (digest §3.1).
     """
 
 
@@ -233,26 +257,32 @@ def clamp_duration(seconds: float) -> int:
     return max(MIN_DURATION, min(MAX_DURATION, int(seconds)))
 
 
-def subscribe_body(address: str, port: int, duration: int) -> dict[str, Any]:
-    """Return the E4 body (§4.3.1, L846-L951).
+def subscribe_body(
+    address: str, port: int, duration: int, base: str = SUBSCRIPTION
+) -> dict[str, Any]:
+    """Return the E4 body for the path family `base`.
 
-    IPv4 only (E8), `Type` 1024 for all libraries (E9), `duration` clamped to [30, 3600] s.
-    Raises InvalidRequestError for an empty address or a port outside [1, 65535].
+    §4.3.1 (L846-L951): `Type` 1024 for all libraries (E9) in `SubscribePersonCondition`;
+    `PACS_SUBSCRIPTIONS` (§1.2.2, L88-L125): the flat body, `Type` 1, `LibIDNum` on top.
+    IPv4 only (E8); `duration` clamped to [30, 3600] s. Raises InvalidRequestError for an
+    empty address or a port outside [1, 65535].
     """
     if not address.strip() or not 1 <= port <= 65535:
         raise model.InvalidRequestError("the push address needs an IP address and a port")
-    return {
+    body: dict[str, Any] = {
         "AddressType": 0,
         "IPAddress": address.strip(),
         "Port": port,
         "Duration": clamp_duration(duration),
-        "Type": PERSON_VERIFICATION_TYPE,
-        "SubscribePersonCondition": {"LibIDNum": ALL_LIBRARIES, "LibIDList": []},
     }
+    libraries = {"LibIDNum": ALL_LIBRARIES, "LibIDList": []}
+    if base == PACS_SUBSCRIPTIONS:
+        return {**body, "Type": FLAT_PERSON_VERIFICATION_TYPE, **libraries}
+    return {**body, "Type": PERSON_VERIFICATION_TYPE, "SubscribePersonCondition": libraries}
 
 
-def subscription_from(data: Any, duration: int) -> Subscription:
-    """Read E4's `Data` (L996-L1058).
+def subscription_from(data: Any, duration: int, base: str = SUBSCRIPTION) -> Subscription:
+    """Read E4's `Data` (L996-L1058) for a subscription made under `base`.
 
     `ID` as a number or string (E4), never `CreatedID` (E5); `TerminationTime` kept as a
     hint only (E7). Raises DecodeError without an ID.
@@ -262,12 +292,12 @@ def subscription_from(data: Any, duration: int) -> Subscription:
     sub_id = integer(data.get("ID"))
     if sub_id is None or sub_id < 0:
         raise DecodeError("a subscription reply without an ID")
-    return Subscription(str(sub_id), duration, integer(data.get("TerminationTime")))
+    return Subscription(str(sub_id), duration, integer(data.get("TerminationTime")), base)
 
 
 def subscription_path(subscription: Subscription) -> str:
-    """Return E5/E6's path `/LAPI/V1.0/System/Event/Subscription/<ID>` (L1086, L1231)."""
-    return f"{SUBSCRIPTION}/{subscription.id}"
+    """Return E5/E6's path `<base>/<ID>` (L1086, L1231; L1286 for the PACS family)."""
+    return f"{subscription.base}/{subscription.id}"
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -80,6 +80,7 @@ class LapiConnection:
         self._username = username
         self._password = password
         self._basic = False
+        self._subscription_base: str | None = None
 
     @property
     def host(self) -> str:
@@ -144,20 +145,40 @@ class LapiConnection:
     async def subscribe(self, address: str, port: int, duration: int) -> Subscription:
         """Subscribe http://`address`:`port` to records (E4, §4.3.1) for `duration` s.
 
-        `duration` is clamped to [30, 3600]; never permanent. Raises SubscriptionsFullError
-        (two subscribers already, `StatusCode` 13), AlreadySubscribedError (`StatusCode` 14
-        without the ID: the old subscription still runs; with an ID in `Data` that one is
-        returned, to be refreshed), InvalidRequestError for a bad address, and what
-        `request` raises.
+        `duration` is clamped to [30, 3600]; never permanent. Where the §4.3.1 path is
+        missing (404/405, `ResponseCode` 4), the `PACS/Controller/Event/Subscriptions` form
+        of §1.2.2 is tried, and the path that answered is used from then on (erratum 1).
+        Raises SubscriptionsFullError (two subscribers already, `StatusCode` 13),
+        AlreadySubscribedError (`StatusCode` 14: a subscription of this address still runs),
+        InvalidRequestError for a bad address, and what `request` raises.
         """
-        body = codec.subscribe_body(address, port, duration)
+        *fallbacks, last = (
+            codec.SUBSCRIPTION_PATHS
+            if self._subscription_base is None
+            else (self._subscription_base,)
+        )
+        for base in fallbacks:
+            try:
+                return await self._subscribe_at(base, address, port, duration)
+            except model.DeviceRefusedError as err:
+                if isinstance(err, AlreadySubscribedError) or not codec.is_unsupported(err):
+                    raise
+                _LOGGER.debug("Device %s has no %s; trying the other form", self.host, base)
+        return await self._subscribe_at(last, address, port, duration)
+
+    async def _subscribe_at(
+        self, base: str, address: str, port: int, duration: int
+    ) -> Subscription:
+        """POST one form of E4 under `base`; remember `base` when it answers."""
+        body = codec.subscribe_body(address, port, duration, base)
         try:
-            data = await self.request("POST", codec.SUBSCRIPTION, body)
+            data = await self.request("POST", base, body)
         except model.DeviceRefusedError as err:
             if err.code != f"StatusCode {codec.STATUS_ALREADY}":
                 raise
             raise AlreadySubscribedError(err.reason, err.code) from err
-        return codec.subscription_from(data, body["Duration"])
+        self._subscription_base = base
+        return codec.subscription_from(data, body["Duration"], base)
 
     async def refresh(self, subscription: Subscription) -> Subscription:
         """Extend a subscription by its duration (E5, PUT, §4.3.2, L1086-L1176).
@@ -172,7 +193,7 @@ class LapiConnection:
         termination = None
         if isinstance(data, dict):
             termination = integer(data.get("TerminationTime"))
-        return Subscription(subscription.id, duration, termination)
+        return Subscription(subscription.id, duration, termination, subscription.base)
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         """Delete a subscription (E6, DELETE, §4.3.3, L1231-L1265).
