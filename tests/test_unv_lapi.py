@@ -360,6 +360,39 @@ async def test_unknown_serials_and_garbage_change_nothing(
     assert _state(hass, "event", "access").state == before
 
 
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param({"malformed": True, "doc_quirks": True}, id="the document's malformed JSON"),
+        pytest.param({"auth": "basic"}, id="HTTP Basic only"),
+        pytest.param({"string_ids": True, "id_base": 0}, id="string IDs from 0"),
+    ],
+)
+async def test_terminals_as_odd_as_the_document_are_added_and_report(
+    hass: HomeAssistant, ha_url: str, odd: dict[str, Any]
+) -> None:
+    device = await _start(hass, resend_interval=0.5, **odd)
+    try:
+        result = await _flow(hass, _port(device))
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["result"].unique_id == SERIAL
+        await hass.async_block_till_done()
+        await until(lambda: len(device.subscriptions) == 1)
+
+        device.add_person("7", "Ada")
+        seq = device.recognition("7", temperature=36.6, mask=True)
+        await until(lambda: seq in device.acked)
+        await hass.async_block_till_done()
+
+        access = _state(hass, "event", "access")
+        assert access.attributes["event_type"] == "recognized"
+        assert access.attributes["temperature"] == 36.6
+        assert _state(hass, "sensor", "last_person").state == "Ada"
+        assert _state(hass, "binary_sensor", "mask").state == "on"
+    finally:
+        await hass.async_add_executor_job(device.stop)
+
+
 async def test_a_push_from_another_address_is_refused(
     hass: HomeAssistant, entry: ConfigEntry, device: UnvLapiSimulator, ha_url: str
 ) -> None:
