@@ -18,6 +18,7 @@ from custom_components.face_access.const import (
     CONF_DEVICE_ID,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PROTOCOL,
+    CONF_SHOW_NAMES,
     CONF_SYNC_TIME,
     CONF_TOPIC_PREFIX,
     DOMAIN,
@@ -427,6 +428,48 @@ async def test_reconfigure_keeps_the_topic_when_the_device_is_silent(
     assert entry.data[CONF_TOPIC_PREFIX] == "right/topic"
 
 
+def _suggested(result: Any) -> dict[str, Any]:
+    """Return the suggested values of a protocol's options form (without the privacy section)."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if str(key) != "privacy"
+    }
+
+
+async def test_every_options_form_has_the_privacy_section(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Names can be left out of the history; the protocol's own options are kept."""
+    entry = terminal_entry()
+    entry.add_to_hass(hass)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    privacy = result["data_schema"].schema["privacy"]
+    assert privacy.options == {"collapsed": True}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_HEARTBEAT_INTERVAL: 45,
+            CONF_SYNC_TIME: True,
+            "privacy": {CONF_SHOW_NAMES: False},
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_HEARTBEAT_INTERVAL: 45,
+        CONF_SYNC_TIME: True,
+        CONF_SHOW_NAMES: False,
+    }
+    # Shown again, the section keeps the choice.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    (field,) = result["data_schema"].schema["privacy"].schema.schema
+    assert field.default() is False
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
 async def test_options_flow_stores_the_options(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:
@@ -437,9 +480,7 @@ async def test_options_flow_stores_the_options(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    suggested = {
-        str(key): key.description["suggested_value"] for key in result["data_schema"].schema
-    }
+    suggested = _suggested(result)
     assert suggested == {CONF_HEARTBEAT_INTERVAL: 30.0, CONF_SYNC_TIME: True}
 
     result = await hass.config_entries.options.async_configure(
@@ -448,12 +489,14 @@ async def test_options_flow_stores_the_options(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_HEARTBEAT_INTERVAL: 60, CONF_SYNC_TIME: False}
+    assert entry.options == {
+        CONF_HEARTBEAT_INTERVAL: 60,
+        CONF_SYNC_TIME: False,
+        CONF_SHOW_NAMES: True,
+    }
 
     # Shown again, the form suggests what was stored.
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    suggested = {
-        str(key): key.description["suggested_value"] for key in result["data_schema"].schema
-    }
+    suggested = _suggested(result)
     assert suggested == {CONF_HEARTBEAT_INTERVAL: 60, CONF_SYNC_TIME: False}
     hass.config_entries.options.async_abort(result["flow_id"])

@@ -501,7 +501,7 @@ async def test_the_library_option_moves_the_people_services(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"library_id": 4})
     await hass.async_block_till_done()
 
-    assert entry.options == {"library_id": 4}
+    assert entry.options == {"library_id": 4, "show_names": True}
     await hass.services.async_call(
         DOMAIN,
         "list_people",

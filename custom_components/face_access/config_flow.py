@@ -16,12 +16,17 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+import voluptuous as vol
 
-from .const import CONF_PROTOCOL, DOMAIN
+from .const import CONF_PROTOCOL, CONF_SHOW_NAMES, DOMAIN
 from .registry import FLOW_STEPS, PROTOCOLS, FaceAccessFlowBase, OptionsStep
 
 _STEP = "async_step_"
+PRIVACY = "privacy"
+"""The options section every protocol's form gets: whether names reach the history."""
 
 type BoundStep = Callable[[Any], Awaitable[ConfigFlowResult]]
 
@@ -89,7 +94,13 @@ class FaceAccessConfigFlow(FaceAccessFlowBase, domain=DOMAIN):
 
 
 class FaceAccessOptionsFlow(OptionsFlowWithReload):
-    """Options of a device, as its protocol defines them; the entry reloads on a change."""
+    """Options of a device, as its protocol defines them; the entry reloads on a change.
+
+    Every protocol's form also gets a collapsed *Privacy* section (`show_names`); the
+    protocol's steps never see it, and the options they save keep it.
+    """
+
+    _privacy: dict[str, Any] | None = None
 
     @property
     def _steps(self) -> Mapping[str, OptionsStep]:
@@ -101,8 +112,47 @@ class FaceAccessOptionsFlow(OptionsFlowWithReload):
         step = self._steps.get(name.removeprefix(_STEP)) if name.startswith(_STEP) else None
         if step is None:
             raise AttributeError(name)
-        return lambda user_input: step(self, user_input)
+        return lambda user_input: self._run(step, user_input)
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the protocol's first options step."""
-        return await self._steps["init"](self, user_input)
+        return await self._run(self._steps["init"], user_input)
+
+    async def _run(self, step: OptionsStep, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Run a protocol step with the privacy section taken out of its input."""
+        if user_input is not None and PRIVACY in user_input:
+            user_input = dict(user_input)
+            self._privacy = dict(user_input.pop(PRIVACY))
+        return await step(self, user_input)
+
+    @callback
+    def async_show_form(self, **kwargs: Any) -> ConfigFlowResult:
+        """Show a protocol's form with the privacy section added."""
+        schema: vol.Schema | None = kwargs.get("data_schema")
+        if schema is not None:
+            shown = self.config_entry.options.get(CONF_SHOW_NAMES, True)
+            kwargs["data_schema"] = schema.extend(
+                {
+                    # Optional: a client that leaves the section out keeps the choice.
+                    vol.Optional(PRIVACY): section(
+                        vol.Schema(
+                            {
+                                vol.Required(
+                                    CONF_SHOW_NAMES, default=shown
+                                ): selector.BooleanSelector()
+                            }
+                        ),
+                        {"collapsed": True},
+                    )
+                }
+            )
+        return super().async_show_form(**kwargs)
+
+    @callback
+    def async_create_entry(self, **kwargs: Any) -> ConfigFlowResult:
+        """Save a protocol's options with the privacy choice (the kept one if not shown)."""
+        shown = self.config_entry.options.get(CONF_SHOW_NAMES, True)
+        if self._privacy is not None:
+            shown = bool(self._privacy.get(CONF_SHOW_NAMES, shown))
+        kwargs["data"] = {**kwargs.get("data", {}), CONF_SHOW_NAMES: shown}
+        return super().async_create_entry(**kwargs)

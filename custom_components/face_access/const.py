@@ -14,6 +14,15 @@ CONF_TOPIC_PREFIX: Final = "topic_prefix"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_SYNC_TIME: Final = "sync_time"
 CONF_SOURCE_IP: Final = "source_ip"
+CONF_SHOW_NAMES: Final = "show_names"
+"""Option of every entry: names in events and states (off: the person's ID stands in)."""
+
+# The bus event fired beside every event entity's event, for device triggers and the logbook.
+# Its data: `device_id`, `entity_id` (the event entity), `category` (the event entity's key),
+# `event_type`, and the same attributes as the event entity (DESIGN.md), nothing more.
+EVENT_FACE_ACCESS: Final = "face_access_event"
+ATTR_CATEGORY: Final = "category"
+ATTR_EVENT_TYPE: Final = "event_type"
 
 # Service names and fields (DESIGN.md, the contract).
 SERVICE_ENROLL_PERSON: Final = "enroll_person"

@@ -10,14 +10,26 @@ import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID, Platform
+from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
+from .const import (
+    ATTR_CATEGORY,
+    ATTR_EVENT_TYPE,
+    CONF_SHOW_NAMES,
+    DOMAIN,
+    EVENT_FACE_ACCESS,
+    LOGGER,
+)
 from .protocols import images
 from .protocols.client import DeviceClient
 from .protocols.model import (
@@ -68,12 +80,15 @@ class DeviceState:
 class DeviceEvent:
     """One event for an event entity.
 
-    `entity_key` names the entity (`access`, `alarm`, `credential`, `analytics`).
+    `entity_key` names the entity (`access`, `alarm`, `credential`, `analytics`). `context`
+    is shared by the `face_access_event` bus event and the event entity's state change, so
+    that the logbook shows the state change as caused by the described bus event.
     """
 
     entity_key: str
     event_type: str
     attributes: dict[str, Any]
+    context: Context = field(default_factory=Context, compare=False)
 
 
 def record_attributes(record: AccessRecord) -> dict[str, Any]:
@@ -224,6 +239,9 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             self._merge_info(message.info)
             self._schedule_info_refresh()
         elif isinstance(message, AccessRecord):
+            if not self.config_entry.options.get(CONF_SHOW_NAMES, True):
+                # The history is shared: the person's ID stands in for the name everywhere.
+                message = replace(message, person_name=None)
             self._handle_record(message)
         elif isinstance(message, AnalyticsEvent):
             if self._is_new(message.key):
@@ -288,10 +306,44 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             )
 
     def _fire(self, message: Eventful) -> None:
-        """Hand each event of a message to the event entities."""
+        """Fire each event of a message on the bus, then hand it to the event entities."""
         for event in events_of(message):
+            self._fire_bus_event(event)
             for listener in list(self._event_listeners):
                 listener(event)
+
+    def _fire_bus_event(self, event: DeviceEvent) -> None:
+        """Fire `face_access_event` for device triggers and the logbook.
+
+        It carries the event entity's attributes and nothing more (DESIGN.md privacy rules),
+        and fires even when the user disabled the event entity, so that device triggers
+        keep working.
+        """
+        unique_id = self.config_entry.unique_id
+        device = next(
+            (
+                device
+                for device in dr.async_entries_for_config_entry(
+                    dr.async_get(self.hass), self.config_entry.entry_id
+                )
+                if (DOMAIN, unique_id) in device.identifiers
+            ),
+            None,
+        )
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            Platform.EVENT, DOMAIN, f"{unique_id}_{event.entity_key}"
+        )
+        self.hass.bus.async_fire(
+            EVENT_FACE_ACCESS,
+            {
+                **event.attributes,
+                ATTR_DEVICE_ID: None if device is None else device.id,
+                ATTR_ENTITY_ID: entity_id,
+                ATTR_CATEGORY: event.entity_key,
+                ATTR_EVENT_TYPE: event.event_type,
+            },
+            context=event.context,
+        )
 
     def _show_problem(self, message: NeedsAttention) -> None:
         """Raise or clear the repair issue the device asks for (its `problem` names it)."""

@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .coordinator import FaceAccessConfigEntry, record_attributes
 
@@ -63,3 +64,22 @@ async def async_get_config_entry_diagnostics(
     # The protocol's own state (queue lengths, flags), redacted once more in case.
     diagnostics.update(async_redact_data(data.client.diagnostics(), TO_REDACT))
     return diagnostics
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: FaceAccessConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Return the device's diagnostics: its entry's, since an entry is one device."""
+    return {
+        "device": async_redact_data(
+            {
+                "manufacturer": device.manufacturer,
+                "model": device.model,
+                "model_id": device.model_id,
+                "sw_version": device.sw_version,
+                "hw_version": device.hw_version,
+            },
+            TO_REDACT,
+        ),
+        **await async_get_config_entry_diagnostics(hass, entry),
+    }

@@ -85,6 +85,8 @@ class FaceAccessEvent(FaceAccessEntity, EventEntity):
         """Fire an event meant for this entity."""
         if event.entity_key != self.entity_description.key:
             return
+        # The bus event's context: the logbook then links this state change to its line.
+        self.async_set_context(event.context)
         self._trigger_event(event.event_type, event.attributes)
         self.async_write_ha_state()
 
