@@ -1,1 +1,0 @@
-"""Benchmarks behind the performance statements of README.md (run with scripts/bench)."""
