@@ -5,7 +5,9 @@ Per device: it is online (its connectivity sensor), its activity reached Home As
 roster comes back from ``face_access.list_people``, and pressing ``open_door`` reaches the
 simulated terminal (or, for a device without a door, that there is no such button). A spare
 device (left for the user to add in the UI) must only run: connected to the broker and
-announcing itself. Then Home Assistant's log must hold no error from the integration.
+announcing itself. Then, for Home Assistant as a whole: the Doors dashboard has a card per
+device, every integration is set up (no red card under *Devices & services*), and its log
+holds no error at all.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from simulators.base import Simulator
 
+from . import dashboard
 from .devices import DemoDevice
 from .hass_api import HassClient
 from .roster import ROSTER
@@ -27,9 +30,6 @@ from .roster import ROSTER
 _RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 """The start of a record in ``home-assistant.log`` (its time stamp)."""
 _ERROR_LEVEL = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
-_INTEGRATION = re.compile(r"custom_components[./]face_access|(?<![/\w])face_access\b")
-"""The integration's modules, or its domain as a word (not the ``…/face_access/`` cache
-directory that the virtualenv's own paths contain)."""
 
 _POLL = 0.5
 """Seconds between two looks at a state that is not there yet."""
@@ -205,12 +205,11 @@ _SPARE_CHECKS: tuple[
 ] = (("simulator running", _check_spare_running),)
 
 
-def _integration_errors(log: Path) -> list[str]:
-    """First lines of the log's error records that involve the integration.
+def error_records(log: Path) -> list[str]:
+    """Return each ERROR or CRITICAL record of ``home-assistant.log``, traceback included.
 
-    A record is a time-stamped line and the lines after it (a traceback), so an error
-    whose traceback passes through ``face_access`` counts even if its first line does not
-    name it.
+    A record is a time-stamped line and the lines after it (a traceback), so a traceback
+    that merely mentions "ERROR" is not a record of its own. A missing log has none.
     """
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -222,11 +221,55 @@ def _integration_errors(log: Path) -> list[str]:
             records.append([line])
         else:
             records[-1].append(line)
-    return [
-        record[0]
-        for record in records
-        if _ERROR_LEVEL.search(record[0]) and any(_INTEGRATION.search(line) for line in record)
+    return ["\n".join(record) for record in records if _ERROR_LEVEL.search(record[0])]
+
+
+async def check_dashboard(client: HassClient, devices: list[RunningDevice]) -> str:
+    """Check the Doors dashboard: a storage dashboard with a card per device.
+
+    Each device's card must name its last capture and, where the device has one, its
+    *Open door* button; the access log must list every device's access events.
+    """
+    dashboards = await client.websocket({"type": "lovelace/dashboards/list"})
+    found = [item for item in dashboards if item.get("url_path") == dashboard.URL_PATH]
+    if not found or found[0].get("mode") != "storage":
+        raise AssertionError(f"no storage dashboard at /{dashboard.URL_PATH}: {dashboards}")
+    config = await dashboard.stored_config(client)
+    if config is None:
+        raise AssertionError(f"/{dashboard.URL_PATH} has no configuration")
+    cards = [card for view in config.get("views", []) for card in view.get("cards", [])]
+    logbooks = [card for card in cards if card.get("type") == "logbook"]
+    logged = {entity for card in logbooks for entity in dashboard.card_entities(card)}
+    for device in devices:
+        picture = device.entities.get(dashboard.PICTURE_KEY)
+        mine = [card for card in cards if picture in set(dashboard.card_entities(card))]
+        if len(mine) != 1:
+            raise AssertionError(f"{len(mine)} cards show {picture} ({device.spec.title})")
+        named = set(dashboard.card_entities(mine[0]))
+        wanted = {device.entities[key] for key, _, _ in dashboard.ROWS if key in device.entities}
+        if missing := wanted - named:
+            raise AssertionError(f"{device.spec.title}'s card lacks {sorted(missing)}")
+        if device.simulator.has_door != ("open_door" in device.entities):
+            raise AssertionError(f"{device.spec.title}: door button and door disagree")
+        if device.entities.get("access") not in logged:
+            raise AssertionError(f"the access log lacks {device.spec.title}'s access events")
+    return (
+        f"{client.base_url}/{dashboard.URL_PATH}: {len(cards) - len(logbooks)} device "
+        f"card(s), an access log of {len(logged)} event entities"
+    )
+
+
+async def check_entries_loaded(client: HassClient) -> str:
+    """Check that every integration is set up: no red card under *Devices & services*."""
+    entries = await client.config_entries()
+    failed = [
+        f"{entry['title']} ({entry['domain']}): {entry['state']}"
+        for entry in entries
+        if entry["state"] != "loaded" and entry.get("disabled_by") is None
     ]
+    if failed:
+        raise AssertionError("not set up: " + "; ".join(failed))
+    return ", ".join(sorted({entry["domain"] for entry in entries}))
 
 
 async def run_checks(
@@ -252,13 +295,27 @@ async def run_checks(
                 results.append(CheckResult(device.spec.title, name, False, str(err)))
             else:
                 results.append(CheckResult(device.spec.title, name, True, detail))
-    errors = _integration_errors(hass_log)
+    if devices:
+        home_checks: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
+            ("Doors dashboard", lambda: check_dashboard(client, devices)),
+            ("every integration set up", lambda: check_entries_loaded(client)),
+        )
+        for name, home_check in home_checks:
+            try:
+                detail = await home_check()
+            except Exception as err:  # noqa: BLE001 - a FAIL line, as above
+                results.append(CheckResult("Home Assistant", name, False, str(err)))
+            else:
+                results.append(CheckResult("Home Assistant", name, True, detail))
+    errors = error_records(hass_log)
     results.append(
         CheckResult(
             "Home Assistant",
-            "no integration errors in the log",
+            "no errors in the log",
             not errors,
-            f"{len(errors)} error line(s), first: {errors[0][:300]}" if errors else str(hass_log),
+            f"{len(errors)} error(s), first: {errors[0].splitlines()[0][:300]}"
+            if errors
+            else str(hass_log),
         )
     )
     return results

@@ -29,6 +29,11 @@ DEMO_LANGUAGE = "en"
 
 STATE_FILE = "face_access_demo.json"
 
+ONBOARDING_STORE_VERSION = 4
+"""The version of Home Assistant's onboarding store (2026.2); a later Home Assistant
+migrates an older version, and keeps the steps it lists as done."""
+CORE_CONFIG_STEP = "core_config"
+
 
 @dataclass(frozen=True)
 class DemoPaths:
@@ -50,6 +55,11 @@ class DemoPaths:
     def faces(self) -> Path:
         """The allow-listed folder that the roster's photos are written to."""
         return self.root / "faces"
+
+    @property
+    def onboarding_store(self) -> Path:
+        """Home Assistant's record of the onboarding steps done (``.storage/onboarding``)."""
+        return self.root / ".storage" / "onboarding"
 
     @property
     def state_file(self) -> Path:
@@ -81,6 +91,9 @@ class DemoState:
     """
 
     mqtt_port: int | None = None
+    dashboard_digest: str | None = None
+    """The fingerprint of the Doors dashboard the demo saved last (``demo.dashboard``):
+    a dashboard that no longer has it was edited by the user, and is left alone."""
 
     @classmethod
     def load(cls, paths: DemoPaths) -> DemoState:
@@ -89,8 +102,14 @@ class DemoState:
             raw = json.loads(paths.state_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
-        port = raw.get("mqtt_port") if isinstance(raw, dict) else None
-        return cls(mqtt_port=port if isinstance(port, int) else None)
+        if not isinstance(raw, dict):
+            return cls()
+        port = raw.get("mqtt_port")
+        digest = raw.get("dashboard_digest")
+        return cls(
+            mqtt_port=port if isinstance(port, int) else None,
+            dashboard_digest=digest if isinstance(digest, str) else None,
+        )
 
     def save(self, paths: DemoPaths) -> None:
         """Write the state file."""
@@ -167,9 +186,40 @@ logger:
 """
 
 
+def skip_core_config_step(paths: DemoPaths) -> bool:
+    """Record onboarding's location step as done before Home Assistant first starts.
+
+    That step (*Home location*: location, units, time zone) confirms what the demo's
+    ``configuration.yaml`` already fixes. Finishing it also starts the config flows of the
+    integrations onboarding offers (Home Assistant 2026.2: Google Translate text-to-speech,
+    Met.no weather, Radio Browser, Shopping list; ``onboarding/views.py``), three of which
+    call out of the machine and, lacking their packages, fail to set up (a red card, errors
+    in the log). Home Assistant itself marks the step done for installations that predate
+    it (its store's migration), so the rest of onboarding goes on as usual.
+
+    Only a store that does not exist yet is written; returns whether it was.
+    """
+    store = paths.onboarding_store
+    if store.exists():
+        return False
+    store.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "version": ONBOARDING_STORE_VERSION,
+        "minor_version": 1,
+        "key": "onboarding",
+        "data": {"done": [CORE_CONFIG_STEP]},
+    }
+    store.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return True
+
+
 def prepare_config_dir(paths: DemoPaths, http_port: int) -> None:
-    """Create the directory, link the integration and (re)write ``configuration.yaml``."""
+    """Create the directory, link the integration and (re)write ``configuration.yaml``.
+
+    In a new directory, also skip onboarding's location step (``skip_core_config_step``).
+    """
     paths.root.mkdir(parents=True, exist_ok=True)
+    skip_core_config_step(paths)
     paths.faces.mkdir(exist_ok=True)
     link = paths.integration_link
     link.parent.mkdir(exist_ok=True)

@@ -28,6 +28,31 @@ class HassApiError(RuntimeError):
         self.body = body
 
 
+def form_defaults(schema: list[JsonObject]) -> JsonObject:
+    """Return what a flow's form submits untouched: each field's default, by name.
+
+    ``schema``: the form's serialized ``data_schema``. A section (``expandable``) is
+    submitted as a dict of its own fields' defaults, collapsed or not, as the UI does.
+    """
+    values: JsonObject = {}
+    for field in schema:
+        if field.get("type") == "expandable":
+            values[field["name"]] = form_defaults(field.get("schema") or [])
+        elif "default" in field:
+            values[field["name"]] = field["default"]
+    return values
+
+
+class WebsocketError(RuntimeError):
+    """Home Assistant answered a websocket command with an error (``code``, ``message``)."""
+
+    def __init__(self, command: str, error: JsonObject | None) -> None:
+        """Keep the command's type and Home Assistant's error code."""
+        error = error or {}
+        super().__init__(f"websocket {command} failed: {error}")
+        self.code = str(error.get("code", ""))
+
+
 class HassClient:
     """Talk to one Home Assistant at ``http://127.0.0.1:<port>``."""
 
@@ -107,7 +132,7 @@ class HassClient:
                     if reply.get("id") == command_id and reply.get("type") == "result":
                         break
         if not reply.get("success"):
-            raise RuntimeError(f"websocket {message['type']} failed: {reply.get('error')}")
+            raise WebsocketError(message["type"], reply.get("error"))
         return reply.get("result")
 
     # -------------------------------------------------------- start-up and log-in
@@ -150,7 +175,9 @@ class HassClient:
 
         User step: create the owner and get an authorization code for this client; the
         rest (location, analytics, integrations) are taken as they are: the location comes
-        from ``configuration.yaml`` and analytics stay off.
+        from ``configuration.yaml`` and analytics stay off. The demo's own directories
+        start with the location step done (``config.skip_core_config_step``), since
+        finishing it adds integrations that need the internet.
         """
         done = await self.onboarding_done_steps()
         if done is None:
@@ -228,12 +255,20 @@ class HassClient:
 
     # ----------------------------------------------------------- what the UI does
 
-    async def config_entries(self, domain: str) -> list[JsonObject]:
-        """Return the config entries of ``domain`` (``entry_id``, ``title``, ``state``, …)."""
+    async def config_entries(self, domain: str | None = None) -> list[JsonObject]:
+        """Return the config entries of ``domain`` (``entry_id``, ``title``, ``state``, …).
+
+        Without ``domain``: every integration's, as *Settings → Devices & services* lists them.
+        """
+        query = f"?domain={domain}" if domain is not None else ""
         entries: list[JsonObject] = await self.request(
-            "GET", f"/api/config/config_entries/entry?domain={domain}"
+            "GET", f"/api/config/config_entries/entry{query}"
         )
         return entries
+
+    async def remove_entry(self, entry_id: str) -> None:
+        """Delete a config entry (its *Delete* menu item)."""
+        await self.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
     async def start_flow(self, handler: str, entry_id: str | None = None) -> JsonObject:
         """Start a config flow (*Add integration*); return its first step.
@@ -256,12 +291,16 @@ class HassClient:
         return result
 
     async def set_options(self, entry_id: str, data: JsonObject) -> JsonObject:
-        """Set a config entry's options through its options flow (*Configure*)."""
+        """Set a config entry's options through its options flow (*Configure*).
+
+        The fields ``data`` leaves out keep what the dialog shows (``form_defaults``).
+        """
         form: JsonObject = await self.request(
             "POST", "/api/config/config_entries/options/flow", json={"handler": entry_id}
         )
+        answer = {**form_defaults(form.get("data_schema") or []), **data}
         result: JsonObject = await self.request(
-            "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", json=data
+            "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", json=answer
         )
         return result
 

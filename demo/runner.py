@@ -25,7 +25,7 @@ import aiohttp
 from simulators.base import Simulator
 from simulators.lifecycle import accepts_connections, free_port
 
-from . import checks
+from . import checks, dashboard
 from .checks import RunningDevice
 from .config import (
     DEMO_LANGUAGE,
@@ -66,6 +66,10 @@ SPARE_WATCH_INTERVAL = 0.5
 SERVICE_ATTEMPTS = 4
 SERVICE_RETRY_DELAY = 2.0
 """Seconds between two attempts of a device service call that failed."""
+OFFLINE_ONBOARDING_DOMAINS = ("google_translate", "met", "radio_browser")
+"""What Home Assistant's onboarding (2026.2) adds that needs the internet. A new demo
+directory skips the step that adds them (``config.skip_core_config_step``); a directory
+from an earlier demo may still have them, failing to set up on every start."""
 
 
 class DemoError(RuntimeError):
@@ -134,10 +138,12 @@ class Demo:
     async def run(self) -> int:
         """Start and set up everything; serve until cancelled, or check and return 0/1."""
         client = await self._start_home_assistant()
+        await self._remove_offline_integrations(client)
         await self._set_up_mqtt(client)
         await self._start_simulators()
         await self._add_devices(client)
         await self._find_entities(client)
+        await self._provision_dashboard(client)
         await self._wait_online_acked()
         await self._enroll_roster(client)
         self._start_activity()
@@ -160,6 +166,8 @@ class Demo:
             f"Home Assistant is ready at {client.base_url}",
             f"  user name: {DEMO_USERNAME}    password: {DEMO_PASSWORD}",
             "  Settings → Devices & services → Face Access shows the simulated devices;",
+            f"  {client.base_url}/{dashboard.URL_PATH} is the {dashboard.TITLE} dashboard "
+            "(a card per device, the access log);",
         ]
         if first is not None:
             lines.append(
@@ -288,6 +296,21 @@ class Demo:
         self._step("Home Assistant is running")
         self.mqtt_port = state.mqtt_port
         return client
+
+    async def _remove_offline_integrations(self, client: HassClient) -> None:
+        """Delete what an earlier demo's onboarding added that needs the internet.
+
+        Only entries that onboarding made (source ``onboarding``): one the user added
+        on purpose stays.
+        """
+        for domain in OFFLINE_ONBOARDING_DOMAINS:
+            for entry in await client.config_entries(domain):
+                if entry.get("source") == "onboarding":
+                    await client.remove_entry(entry["entry_id"])
+                    self._step(
+                        f"removed {entry['title']} ({domain}), which onboarding added: "
+                        "it needs the internet"
+                    )
 
     # -------------------------------------------------------------------- MQTT
 
@@ -487,6 +510,15 @@ class Demo:
                 for entry in registry
                 if entry["platform"] == DOMAIN and entry["unique_id"].startswith(prefix)
             }
+
+    async def _provision_dashboard(self, client: HassClient) -> None:
+        """Create the Doors dashboard, or bring it up to date (``demo.dashboard``)."""
+        state = DemoState.load(self.paths)
+        outcome, digest = await dashboard.provision(client, state.dashboard_digest)
+        if digest != state.dashboard_digest:
+            state.dashboard_digest = digest
+            state.save(self.paths)
+        self._step(f"{dashboard.TITLE} dashboard {outcome}: {client.base_url}/{dashboard.URL_PATH}")
 
     # ---------------------------------------------------------------- roster
 

@@ -10,9 +10,11 @@ import json
 from pathlib import Path
 import random
 import re
-from typing import cast
+from typing import Any, cast
 import zoneinfo
 
+from homeassistant.components import onboarding
+from homeassistant.components.onboarding import const as onboarding_const
 import pytest
 import yaml
 
@@ -22,11 +24,11 @@ from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
 from custom_components.face_access.protocols.model import Capability
 from custom_components.face_access.protocols.unv_lapi import ALL_FEATURES, profile_for
 from custom_components.face_access.registry import PROTOCOLS
-from demo import checks, config, provision
+from demo import checks, config, dashboard, provision
 from demo.checks import CheckResult, RunningDevice
 from demo.config import INTEGRATION_SOURCE, DemoPaths, DemoState
 from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
-from demo.hass_api import HassClient
+from demo.hass_api import HassClient, JsonObject, WebsocketError, form_defaults
 from demo.roster import ROSTER, faces, write_photos
 from simulators.images import sniff_format
 
@@ -71,11 +73,33 @@ def test_prepare_config_dir_refuses_to_replace_a_real_directory(tmp_path: Path) 
         config.prepare_config_dir(paths, 8123)
 
 
+def test_a_new_directory_skips_onboardings_location_step(tmp_path: Path) -> None:
+    """The step whose completion adds Google Translate, Met.no and Radio Browser is done."""
+    paths = DemoPaths(tmp_path / "cfg")
+    config.prepare_config_dir(paths, 8123)
+
+    stored = json.loads(paths.onboarding_store.read_text(encoding="utf-8"))
+    # Home Assistant's own store: its key and version, a step it knows.
+    assert stored["key"] == onboarding.STORAGE_KEY
+    assert stored["version"] == onboarding.STORAGE_VERSION
+    assert stored["data"]["done"] == [onboarding_const.STEP_CORE_CONFIG]
+    assert set(stored["data"]["done"]) < set(onboarding_const.STEPS)
+
+
+def test_an_onboarded_directory_keeps_its_onboarding(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path)
+    paths.onboarding_store.parent.mkdir(parents=True)
+    paths.onboarding_store.write_text('{"data": {"done": ["user"]}}', encoding="utf-8")
+    assert not config.skip_core_config_step(paths)
+    config.prepare_config_dir(paths, 8123)
+    assert paths.onboarding_store.read_text(encoding="utf-8") == '{"data": {"done": ["user"]}}'
+
+
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     paths = DemoPaths(tmp_path)
     assert DemoState.load(paths) == DemoState()
-    DemoState(mqtt_port=18830).save(paths)
-    assert DemoState.load(paths).mqtt_port == 18830
+    DemoState(mqtt_port=18830, dashboard_digest="abc").save(paths)
+    assert DemoState.load(paths) == DemoState(mqtt_port=18830, dashboard_digest="abc")
     paths.state_file.write_text("not json", encoding="utf-8")
     assert DemoState.load(paths) == DemoState()
 
@@ -214,27 +238,27 @@ def test_activity_without_roster_pushes_strangers() -> None:
         assert simulator.random_recognition(random.Random(1), faces()).startswith("stranger")
 
 
-def test_integration_errors_are_found_in_tracebacks_only_of_the_integration(
-    tmp_path: Path,
-) -> None:
+def test_error_records_are_the_error_lines_of_the_log(tmp_path: Path) -> None:
     log = tmp_path / "home-assistant.log"
     log.write_text(
         "2026-01-01 10:00:00.000 WARNING (MainThread) [custom_components.face_access] slow\n"
         "2026-01-01 10:00:01.000 ERROR (MainThread) [homeassistant] Error doing job\n"
         "Traceback (most recent call last):\n"
-        '  File "/srv/venv/lib/homeassistant/config_entries.py"\n'
+        "2026-01-01 in a traceback line ERROR (MainThread) is no record\n"
         "ModuleNotFoundError: No module named 'metno'\n"
-        "2026-01-01 10:00:02.000 ERROR (MainThread) [homeassistant] Error doing job\n"
-        "Traceback (most recent call last):\n"
-        '  File "/x/custom_components/face_access/coordinator.py", line 1\n'
-        "KeyError: 'x'\n"
-        "2026-01-01 10:00:03.000 ERROR (MainThread) [homeassistant.config_entries] "
+        "2026-01-01 10:00:02.000 INFO (MainThread) [homeassistant] ERROR in the message\n"
+        "2026-01-01 10:00:03.000 CRITICAL (MainThread) [homeassistant.config_entries] "
         "Error setting up entry Face terminal 1 for face_access\n",
         encoding="utf-8",
     )
-    found = checks._integration_errors(log)
-    assert [line[:23] for line in found] == ["2026-01-01 10:00:02.000", "2026-01-01 10:00:03.000"]
-    assert checks._integration_errors(tmp_path / "missing.log") == []
+    found = checks.error_records(log)
+    assert [record[:23] for record in found] == [
+        "2026-01-01 10:00:01.000",
+        "2026-01-01 10:00:03.000",
+    ]
+    # With its traceback, up to the next record.
+    assert found[0].splitlines()[-1] == "ModuleNotFoundError: No module named 'metno'"
+    assert checks.error_records(tmp_path / "missing.log") == []
 
 
 def test_summary_never_reads_as_a_test_runner_line() -> None:
@@ -256,3 +280,247 @@ def test_provision_lists_only_pinned_requirements_the_virtualenv_lacks() -> None
     assert not installed & {requirement.lower() for requirement in missing}
     # Nothing at all when asked about an integration whose needs are installed.
     assert provision.missing_requirements(("mqtt",)) == []
+
+
+def test_form_defaults_are_what_an_untouched_dialog_submits() -> None:
+    schema = [
+        {"name": "heartbeat_interval", "required": True, "default": 30},
+        {"name": "note", "required": False},
+        {
+            "name": "privacy",
+            "type": "expandable",
+            "expanded": False,
+            "schema": [{"name": "show_names", "required": True, "default": True}],
+        },
+    ]
+    assert form_defaults(schema) == {"heartbeat_interval": 30, "privacy": {"show_names": True}}
+
+
+# ------------------------------------------------------------------ the Doors dashboard
+
+ENTRIES: list[JsonObject] = [
+    {
+        "entry_id": "e-terminal",
+        "domain": "face_access",
+        "title": "Face terminal 1",
+        "state": "loaded",
+    },
+    {"entry_id": "e-mqtt", "domain": "mqtt", "title": "127.0.0.1", "state": "loaded"},
+    {"entry_id": "e-camera", "domain": "face_access", "title": "Camera 2", "state": "loaded"},
+]
+DEVICE_REGISTRY: list[JsonObject] = [
+    {
+        "id": "d-camera",
+        "config_entries": ["e-camera"],
+        "identifiers": [["face_access", "2"]],
+        "name": "Camera 2",
+        "name_by_user": None,
+    },
+    {
+        "id": "d-terminal",
+        "config_entries": ["e-terminal"],
+        "identifiers": [["face_access", "1"]],
+        "name": "Face terminal 1",
+        "name_by_user": "Front door",
+    },
+    {"id": "d-broker", "config_entries": ["e-mqtt"], "identifiers": [["mqtt", "x"]], "name": "x"},
+]
+TERMINAL_KEYS = (
+    "open_door",
+    "last_capture",
+    "last_person",
+    "body_temperature",
+    "mask",
+    "online",
+    "access",
+    "alarm",
+)
+CAMERA_KEYS = ("last_capture", "last_person", "mask", "online", "access", "analytics")
+
+
+def _entity(entry_id: str, device_id: str, key: str, entity_id: str, **extra: Any) -> JsonObject:
+    return {
+        "entity_id": entity_id,
+        "unique_id": f"{device_id}_{key}",
+        "platform": "face_access",
+        "config_entry_id": entry_id,
+        "disabled_by": None,
+        **extra,
+    }
+
+
+def _registry() -> list[JsonObject]:
+    """Entity IDs the user renamed: the keys, not the IDs, say what each entity is."""
+    entities = [_entity("e-terminal", "1", key, f"x.front_{key}") for key in TERMINAL_KEYS]
+    entities += [_entity("e-camera", "2", key, f"x.cam_{key}") for key in CAMERA_KEYS]
+    entities += [
+        # A disabled entity: no row that could only say "unavailable".
+        _entity("e-camera", "2", "snapshot", "camera.cam_snapshot", disabled_by="user"),
+        # Another integration's entity with a look-alike unique ID.
+        {**_entity("e-mqtt", "1", "open_door", "button.other"), "platform": "mqtt"},
+    ]
+    return entities
+
+
+def test_door_devices_come_from_the_registries_by_key() -> None:
+    doors = dashboard.door_devices(ENTRIES, DEVICE_REGISTRY, _registry())
+    assert [(door.device_id, door.name) for door in doors] == [
+        ("1", "Front door"),
+        ("2", "Camera 2"),
+    ]
+    assert doors[0].entities == {key: f"x.front_{key}" for key in TERMINAL_KEYS}
+    assert doors[1].entities == {key: f"x.cam_{key}" for key in CAMERA_KEYS}
+
+
+def test_each_device_gets_a_card_without_the_rows_it_lacks() -> None:
+    doors = dashboard.door_devices(ENTRIES, DEVICE_REGISTRY, _registry())
+    config_ = dashboard.dashboard_config(doors)
+    (view,) = config_["views"]
+    terminal, camera, logbook = view["cards"]
+
+    picture, rows = terminal["cards"]
+    assert picture == {
+        "type": "picture-entity",
+        "entity": "x.front_last_capture",
+        "name": "Front door",
+        "show_state": False,
+    }
+    assert [row["entity"] for row in rows["entities"]] == [
+        "x.front_open_door",
+        "x.front_last_person",
+        "x.front_body_temperature",
+        "x.front_mask",
+        "x.front_online",
+    ]
+    # The camera has no door and no thermometer: no such rows.
+    assert [row["entity"] for row in camera["cards"][1]["entities"]] == [
+        "x.cam_last_person",
+        "x.cam_mask",
+        "x.cam_online",
+    ]
+    assert logbook["type"] == "logbook"
+    assert logbook["target"] == {"entity_id": ["x.front_access", "x.cam_access"]}
+    assert set(dashboard.card_entities(logbook)) == {"x.front_access", "x.cam_access"}
+    assert "x.front_open_door" in set(dashboard.card_entities(terminal))
+
+
+def test_a_device_without_a_picture_is_titled_by_its_rows() -> None:
+    card = dashboard.device_card(dashboard.DoorDevice("3", "Gate", {"online": "x.gate_online"}))
+    assert card["cards"] == [
+        {
+            "type": "entities",
+            "title": "Gate",
+            "entities": [{"entity": "x.gate_online", "name": "Online"}],
+        }
+    ]
+    assert dashboard.logbook_card([]) is None
+
+
+class FakeLovelace:
+    """Home Assistant's registries and Lovelace dashboards, as the websocket answers."""
+
+    base_url = "http://127.0.0.1:1"
+
+    def __init__(self, registry: list[JsonObject]) -> None:
+        self.registry = registry
+        self.dashboards: list[JsonObject] = []
+        self.configs: dict[str, JsonObject] = {}
+        self.saves = 0
+
+    async def config_entries(self, domain: str | None = None) -> list[JsonObject]:
+        return [entry for entry in ENTRIES if domain in (None, entry["domain"])]
+
+    async def devices(self) -> list[JsonObject]:
+        return DEVICE_REGISTRY
+
+    async def entities(self) -> list[JsonObject]:
+        return self.registry
+
+    async def websocket(self, message: JsonObject) -> Any:
+        kind = message["type"]
+        if kind == "lovelace/dashboards/list":
+            return self.dashboards
+        if kind == "lovelace/dashboards/create":
+            assert message["allow_single_word"] or "-" in message["url_path"]
+            self.dashboards.append({**message, "mode": "storage"})
+            return None
+        if kind == "lovelace/config":
+            if message["url_path"] not in self.configs:
+                raise WebsocketError(kind, {"code": "config_not_found"})
+            return json.loads(json.dumps(self.configs[message["url_path"]]))
+        if kind == "lovelace/config/save":
+            self.saves += 1
+            self.configs[message["url_path"]] = message["config"]
+            return None
+        raise AssertionError(kind)
+
+
+async def test_dashboard_is_created_once_and_follows_new_devices() -> None:
+    hass = FakeLovelace(_registry()[:8])  # the terminal only, at first
+    client = cast("HassClient", hass)
+
+    outcome, first = await dashboard.provision(client, None)
+    assert outcome == "created"
+    assert [item["url_path"] for item in hass.dashboards] == ["doors"]
+    assert (await dashboard.provision(client, first)) == ("up to date", first)
+    assert hass.saves == 1
+
+    # A device added since (in the UI) gets its card on the next start.
+    hass.registry = _registry()
+    outcome, second = await dashboard.provision(client, first)
+    assert outcome == "updated"
+    assert second != first
+    assert len(hass.dashboards) == 1
+    assert len(hass.configs["doors"]["views"][0]["cards"]) == 3
+
+
+async def test_a_dashboard_the_user_edited_is_left_alone() -> None:
+    hass = FakeLovelace(_registry())
+    client = cast("HassClient", hass)
+    _, saved = await dashboard.provision(client, None)
+    hass.configs["doors"]["views"][0]["cards"].pop()  # the user removed the access log
+    assert (await dashboard.provision(client, saved)) == ("left as you edited it", saved)
+    assert hass.saves == 1
+
+
+@BINDS_A_PORT
+async def test_check_dashboard_wants_a_card_per_device() -> None:
+    """The check passes on the dashboard the demo makes, and fails without a device's card."""
+    terminal, camera = DEVICES[0], DEVICES[1]
+    assert (terminal.protocol, camera.protocol) == ("face_terminal_mqtt", "camera_mqtt")
+    running = [
+        RunningDevice(
+            terminal,
+            terminal.make_simulator("127.0.0.1", 1),
+            entities={key: f"x.front_{key}" for key in TERMINAL_KEYS},
+        ),
+        RunningDevice(
+            camera,
+            camera.make_simulator("127.0.0.1", 1),
+            entities={key: f"x.cam_{key}" for key in CAMERA_KEYS},
+        ),
+    ]
+    hass = FakeLovelace(_registry())
+    client = cast("HassClient", hass)
+    await dashboard.provision(client, None)
+    assert "2 device card(s)" in await checks.check_dashboard(client, running)
+
+    hass.configs["doors"]["views"][0]["cards"].pop(1)  # the camera's card
+    with pytest.raises(AssertionError, match=re.escape("0 cards show x.cam_last_capture")):
+        await checks.check_dashboard(client, running)
+    hass.dashboards.clear()
+    with pytest.raises(AssertionError, match="no storage dashboard"):
+        await checks.check_dashboard(client, running)
+
+
+async def test_check_entries_loaded_names_what_failed() -> None:
+    class Entries:
+        async def config_entries(self, domain: str | None = None) -> list[JsonObject]:
+            return [
+                *ENTRIES,
+                {"domain": "google_translate", "title": "TTS", "state": "setup_error"},
+                {"domain": "met", "title": "Home", "state": "not_loaded", "disabled_by": "user"},
+            ]
+
+    with pytest.raises(AssertionError, match=r"TTS \(google_translate\): setup_error"):
+        await checks.check_entries_loaded(cast("HassClient", Entries()))
