@@ -184,7 +184,11 @@ async def test_thermal_alarm_is_never_a_body_temperature(hass: HomeAssistant) ->
     assert analytics.attributes["max_temperature"] == 62.0
     assert fired(events, entity_id(hass, "event", "alarm")) == []
     assert state(hass, "sensor", "last_person").state == STATE_UNKNOWN
-    assert hass.states.async_all("sensor") == [state(hass, "sensor", "last_person")]
+    # Besides the firmware (a diagnostic), the camera's only sensor is the last person.
+    assert hass.states.async_all("sensor") == [
+        state(hass, "sensor", "last_person"),
+        state(hass, "sensor", "firmware"),
+    ]
 
 
 @pytest.mark.usefixtures("camera")

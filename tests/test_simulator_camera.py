@@ -679,14 +679,33 @@ def test_no_door_commands_and_unknown_operators(
     cam = make_cam()
     unlock = platform.send("Unlock", {"uid": "1", "openDoor": 1})
     door = platform.send("GetDoorconfig")
-    sound = platform.send("GetSoundconfig")
+    rtsp = platform.send("GetRTSPCfg")
     platform.request("Versions")  # commands are handled in order: the others are done
     time.sleep(0.2)
     assert not platform.answered(unlock)
     assert not platform.answered(door)
-    assert not platform.answered(sound)
+    assert not platform.answered(rtsp)
     violations = cam.protocol_violations
     assert any(v.startswith("Unlock: the camera protocol has no door") for v in violations)
     assert any(v.startswith("GetDoorconfig:") for v in violations)
-    assert cam.unhandled_commands == ["GetSoundconfig"]
+    assert cam.unhandled_commands == ["GetRTSPCfg"]
     assert cam.unlock_count == 0
+
+
+def test_sound_config(platform: CameraPlatform, make_cam: Callable[..., CameraSimulator]) -> None:
+    """§10.2: the camera's only settings, `VerifySuccAudio` and `Volume`; 462 out of range."""
+    cam = make_cam()
+    sound = platform.request("GetSoundconfig")
+    assert sound["code"] == "200"
+    assert {k: v for k, v in sound["info"].items() if k != "facesluiceId"} == {
+        "VerifySuccAudio": "1",
+        "Volume": "80",
+        "result": "ok",
+    }
+    ok = platform.request("UpSoundconfig", {"VerifySuccAudio": 0, "Volume": 30})
+    assert (ok["code"], ok["info"]["result"]) == ("200", "ok")
+    assert cam.sound_config == {"VerifySuccAudio": 0, "Volume": 30}
+    bad = platform.request("UpSoundconfig", {"Volume": 150})
+    assert (bad["code"], bad["info"]["result"]) == ("462", "fail")
+    assert cam.sound_config["Volume"] == 30
+    assert cam.protocol_violations == []

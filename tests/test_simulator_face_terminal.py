@@ -633,3 +633,61 @@ def test_misc_commands(platform: Platform, make_sim: Callable[..., FaceTerminalS
         "MakeCoffee",
     ]
     assert sim.protocol_violations == []
+
+
+# ------------------------------------------------------------------- settings
+
+
+def test_temperature_config_and_a_fahrenheit_terminal(
+    platform: Platform, make_sim: Callable[..., FaceTerminalSimulator]
+) -> None:
+    """§9.5: GetTPTconfig/UpTPTconfig; in °F mode readings and threshold are °F."""
+    sim = make_sim()
+    config = platform.request("GetTPTconfig")
+    assert config["operator"] == "GetTPTconfig-Ack"
+    assert config["info"]["TemperatureMode"] == "0"
+    assert config["info"]["TemperatureHigh"] == "37.30"
+    assert config["info"]["TemperatureCheck"] == "0.00"
+
+    ack = platform.request("UpTPTconfig", {"TemperatureMode": "1"})
+    assert ack["info"]["result"] == "ok"
+    assert sim.fahrenheit
+    assert platform.request("GetTPTconfig")["info"]["TemperatureHigh"] == "99.14"
+    sim.push_record(temperature=37.0)
+    record = platform.wait_count("RecPush", 1)[0].info
+    assert (record["temperature"], record["temperatureAlarm"]) == ("98.60", "0")
+
+    # A threshold in °F (100.4 °F = 38 °C); one this terminal does not take is 462.
+    assert platform.request("UpTPTconfig", {"TemperatureHigh": "100.40"})["info"]["result"] == "ok"
+    assert sim.temperature_config["TemperatureHigh"] == pytest.approx(38.0)
+    refused = platform.request("UpTPTconfig", {"TemperatureHigh": "120"})
+    assert (refused["code"], refused["info"]["result"]) == ("462", "fail")
+    assert refused["info"]["detail"] == "Parameter error"
+    no_info = platform.request("UpTPTconfig", "not an object")
+    assert no_info["code"] == "462"
+    assert sim.temperature_config["TemperatureHigh"] == pytest.approx(38.0)
+
+
+def test_sound_and_face_config(
+    platform: Platform, make_sim: Callable[..., FaceTerminalSimulator]
+) -> None:
+    """§9.2 sound/display and §9.10 face recognition: read, write, refuse (462, 463)."""
+    sim = make_sim()
+    sound = platform.request("GetSoundconfig")["info"]
+    assert (sound["Volume"], sound["IsShowName"], sound["VerifyFailAudio"]) == ("90", "1", "1")
+    assert (
+        platform.request("UpSoundconfig", {"Volume": "40", "IsShowName": "2"})["info"]["result"]
+        == "ok"
+    )
+    assert (sim.sound_config["Volume"], sim.sound_config["IsShowName"]) == (40, 2)
+    assert platform.request("UpSoundconfig", {"Volume": "101"})["code"] == "462"
+    assert sim.sound_config["Volume"] == 40
+
+    face = platform.request("GetFaceconfig")["info"]
+    assert face["recDistance"] == "200"
+    wrong = platform.request("UpFaceconfig", {"facesluiceId": "999", "recDistance": "100"})
+    assert (wrong["code"], wrong["info"]["detail"]) == ("463", "unknow facesluiceId")
+    assert platform.request("UpFaceconfig", {"recDistance": "20"})["code"] == "462"
+    ok = platform.request("UpFaceconfig", {"facesluiceId": DEVICE_ID, "recDistance": "120"})
+    assert ok["info"]["result"] == "ok"
+    assert sim.face_config["recDistance"] == 120

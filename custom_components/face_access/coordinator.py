@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import time
@@ -31,13 +31,14 @@ from .const import (
     LOGGER,
 )
 from .protocols import images
-from .protocols.client import DeviceClient
+from .protocols.client import DeviceClient, SettingsClient
 from .protocols.model import (
     AccessKind,
     AccessRecord,
     AlarmKind,
     AnalyticsEvent,
     AuthenticationError,
+    Capability,
     CapturedPicture,
     Connectivity,
     CredentialEvent,
@@ -49,6 +50,10 @@ from .protocols.model import (
     NeedsAttention,
     Picture,
     ProtocolKey,
+    Setting,
+    SettingKey,
+    SettingValue,
+    UnsupportedError,
 )
 
 type FaceAccessConfigEntry = ConfigEntry[FaceAccessData]
@@ -57,6 +62,9 @@ type FaceAccessConfigEntry = ConfigEntry[FaceAccessData]
 # restart after the device's records are cleared (face_terminal_mqtt digest §7.4).
 DEDUPE_WINDOW = 1000
 AVAILABILITY_CHECK = timedelta(seconds=10)
+# Record times are the device's local time, Home Assistant's zone may differ by up to a day;
+# a record further ahead than that has a clock that is wrong.
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +74,8 @@ class DeviceState:
     `last_record` is the newest access record of any kind (temperature, mask);
     `last_recognized` the newest recognition (the `last_person` sensor). Neither keeps its
     picture: `capture` holds the newest picture as JPEG, `capture_time` when it arrived.
+    `settings` are the device's settings as last read (empty until read; see
+    `Capability.SETTINGS`).
     """
 
     online: bool = False
@@ -74,6 +84,7 @@ class DeviceState:
     last_recognized: AccessRecord | None = None
     capture: bytes | None = None
     capture_time: datetime | None = None
+    settings: Mapping[SettingKey, Setting] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +108,8 @@ def record_attributes(record: AccessRecord) -> dict[str, Any]:
         "person_id": record.person_id,
         "person_name": record.person_name,
         "similarity": record.similarity,
-        "temperature": record.temperature,
+        # The contract's unit, whatever the device shows (a °F terminal's reading converted).
+        "temperature": record.temperature_celsius,
         "mask": record.mask,
         "list": None if record.person_list is None else record.person_list.value,
         "record_id": record.record_id,
@@ -144,9 +156,23 @@ def events_of(message: Eventful) -> list[DeviceEvent]:
 
 def _is_newer(record: AccessRecord, current: AccessRecord | None) -> bool:
     """Tell whether a record may replace the current one (backlog must not roll state back)."""
-    if current is None or record.time is None or current.time is None:
+    if current is None:
         return True
-    return record.time >= current.time
+    new, old = _ordering_time(record), _ordering_time(current)
+    if new is None or old is None:
+        return True
+    return new >= old
+
+
+def _ordering_time(record: AccessRecord) -> datetime | None:
+    """Return the time that orders a record, None for none or for a clock far ahead.
+
+    A device whose clock says 2100 (unset, or a garbled field) would otherwise hold the
+    sensors on its record for ever: every later record would look older.
+    """
+    if record.time is None or record.time > dt_util.now().replace(tzinfo=None) + FUTURE_SLACK:
+        return None
+    return record.time
 
 
 class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
@@ -429,6 +455,42 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         self._last_seen = time.monotonic()
         self._set_online(True)
         self._merge_info(info)
+        await self._async_read_settings()
+
+    # ---- settings -------------------------------------------------------------------------
+
+    @property
+    def settings_client(self) -> SettingsClient | None:
+        """Return the client as a SettingsClient where its device has settings, else None."""
+        client = self.client
+        if isinstance(client, SettingsClient) and (
+            Capability.SETTINGS in client.profile.capabilities
+        ):
+            return client
+        return None
+
+    async def _async_read_settings(self) -> None:
+        """Read the device's settings (set-up and every reconnect); silence keeps the last."""
+        if (client := self.settings_client) is None:
+            return
+        try:
+            settings = await client.read_settings()
+        except FaceAccessError as err:
+            LOGGER.debug("%s did not tell its settings: %s", self.config_entry.title, err)
+            return
+        self._merge_settings(settings)
+
+    def _merge_settings(self, settings: Mapping[SettingKey, Setting]) -> None:
+        """Keep newly read settings over the ones read before."""
+        merged = {**self.data.settings, **settings}
+        if merged != self.data.settings:
+            self.async_set_updated_data(replace(self.data, settings=merged))
+
+    async def async_write_setting(self, key: SettingKey, value: SettingValue) -> None:
+        """Write one setting and show what the device read back; protocol errors propagate."""
+        if (client := self.settings_client) is None:
+            raise UnsupportedError(f"{self.config_entry.title} has no settings")
+        self._merge_settings(await client.write_setting(key, value))
 
 
 @dataclass(slots=True)

@@ -59,6 +59,8 @@ async def async_get_config_entry_diagnostics(
                 TO_REDACT,
             ),
             "has_capture": state.capture is not None,
+            # Device settings as last read (door mode, thresholds...): no personal data.
+            "settings": {key.value: setting.value for key, setting in state.settings.items()},
         },
     }
     # The protocol's own state (queue lengths, flags), redacted once more in case.

@@ -30,6 +30,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_PROTOCOL, DOMAIN, LOGGER
 from .coordinator import FaceAccessConfigEntry, FaceAccessCoordinator
@@ -39,6 +40,8 @@ from .protocols.http import MAX_BODY_BYTES, HttpReply, HttpRequest
 NO_CONTACT_ISSUE_AFTER = timedelta(minutes=10)
 """How long after set-up a device that never called gets a repair issue."""
 _READ_CHUNK = 64 * 1024
+_HELD_WEBHOOKS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_held_webhooks")
+"""Webhooks of unloaded entries answering 503, by webhook ID: the ID of their entry."""
 
 
 class Inbound(StrEnum):
@@ -93,8 +96,15 @@ def queue_store(hass: HomeAssistant, entry: FaceAccessConfigEntry, version: int)
 
 
 async def async_forget(hass: HomeAssistant, entry: FaceAccessConfigEntry, version: int) -> None:
-    """Remove what a removed webhook device leaves: its repair issue and its saved queue."""
+    """Remove what a removed webhook device leaves: repair issue, queue, held webhooks.
+
+    The held webhooks are the ones its last unload left answering "unavailable".
+    """
     ir.async_delete_issue(hass, DOMAIN, no_contact_issue_id(entry))
+    held = hass.data.get(_HELD_WEBHOOKS, {})
+    for webhook_id in [hook for hook, entry_id in held.items() if entry_id == entry.entry_id]:
+        del held[webhook_id]
+        webhook.async_unregister(hass, webhook_id)
     await queue_store(hass, entry, version).remove()
 
 
@@ -208,6 +218,9 @@ def async_connect(
     for key in webhooks:
         if (webhook_id := entry.data.get(key)) is None:
             continue
+        # What the entry's last unload left answering "unavailable" goes first.
+        hass.data.get(_HELD_WEBHOOKS, {}).pop(webhook_id, None)
+        webhook.async_unregister(hass, webhook_id)
         webhook.async_register(
             hass,
             DOMAIN,
@@ -217,8 +230,36 @@ def async_connect(
             local_only=True,
             allowed_methods=["POST"],
         )
-        entry.async_on_unload(partial(webhook.async_unregister, hass, webhook_id))
+        entry.async_on_unload(partial(_async_hold_webhook, hass, entry, webhook_id))
     _async_watch_first_contact(hass, entry, client, coordinator)
+
+
+@callback
+def _async_hold_webhook(hass: HomeAssistant, entry: FaceAccessConfigEntry, webhook_id: str) -> None:
+    """Answer the device's requests with 503 until its entry is set up again or removed.
+
+    Unregistered, a webhook is answered 200 by Home Assistant (so as not to tell which
+    webhooks exist), and a device takes a 200 for the acknowledgement of its record: the
+    records a device sends while its entry reloads (any change of options) would be lost.
+    Answered 503, the device keeps them and sends them again (temperature_http digest §6).
+    """
+
+    async def _unavailable(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="not ready")
+
+    webhook.async_unregister(hass, webhook_id)
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        _unavailable,
+        local_only=True,
+        allowed_methods=["POST"],
+    )
+    hass.data.setdefault(_HELD_WEBHOOKS, {})[webhook_id] = entry.entry_id
 
 
 @callback

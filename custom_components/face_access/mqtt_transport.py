@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
@@ -44,12 +45,18 @@ class HassMqttTransport:
         def _on_message(msg: mqtt.ReceiveMessage) -> None:
             callback_(msg.topic, msg.payload)
 
+        # Raw bytes (encoding None): Home Assistant drops a payload that is not UTF-8 with a
+        # warning that quotes it, so a record whose name is in a legacy code page would be
+        # lost and its content logged; the protocol's codec decodes tolerantly instead.
+        subscribe = partial(
+            mqtt.async_subscribe, self._hass, topic, _on_message, qos=QOS, encoding=None
+        )
         if not self._confirm:
-            return await mqtt.async_subscribe(self._hass, topic, _on_message, qos=QOS)
+            return await subscribe()
         subscribed = asyncio.Event()
         stop_watching = mqtt.async_on_subscribe_done(self._hass, topic, QOS, subscribed.set)
         try:
-            unsubscribe = await mqtt.async_subscribe(self._hass, topic, _on_message, qos=QOS)
+            unsubscribe = await subscribe()
             if mqtt.is_connected(self._hass):
                 try:
                     async with asyncio.timeout(SUBSCRIBE_TIMEOUT):

@@ -1,4 +1,4 @@
-"""Sensor platform: body temperature and the last recognized person."""
+"""Sensor platform: body temperature, the last recognized person, the firmware."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfTemperature
+from homeassistant.const import MAX_LENGTH_STATE_STATE, EntityCategory, UnitOfTemperature
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import DeviceState
 from .entity import FaceAccessEntity, FaceAccessValueDescription, platform_setup
-from .protocols.model import Capability
+from .protocols.model import Capability, SettingKey, TemperatureUnit
 
 PARALLEL_UPDATES = 0
 
@@ -27,6 +27,26 @@ class FaceAccessSensorDescription(FaceAccessValueDescription[StateType], SensorE
     """A sensor, and the attributes it shows besides its value."""
 
     attributes_fn: Callable[[DeviceState], Mapping[str, Any] | None] = lambda _: None
+    # The unit when the device decides it (None: the description's fixed unit).
+    unit_fn: Callable[[DeviceState], str] | None = None
+
+
+def _temperature_unit(state: DeviceState) -> str:
+    """Return the unit of the body temperature: the device's own, °C or °F.
+
+    The last reading's unit where there is one (the protocol labels it), else the unit the
+    device's settings say it shows, else °C. Home Assistant converts to the user's unit.
+    """
+    record = state.last_record
+    if record is not None and record.temperature is not None:
+        unit = record.temperature_unit
+    elif (setting := state.settings.get(SettingKey.TEMPERATURE_UNIT)) is not None:
+        unit = TemperatureUnit(str(setting.value))
+    else:
+        unit = TemperatureUnit.CELSIUS
+    if unit is TemperatureUnit.FAHRENHEIT:
+        return UnitOfTemperature.FAHRENHEIT
+    return UnitOfTemperature.CELSIUS
 
 
 def _last_person_attributes(state: DeviceState) -> Mapping[str, Any] | None:
@@ -52,6 +72,7 @@ SENSORS: tuple[FaceAccessSensorDescription, ...] = (
         suggested_display_precision=1,
         requires=frozenset({Capability.BODY_TEMPERATURE}),
         value_fn=lambda s: s.last_record.temperature if s.last_record else None,
+        unit_fn=_temperature_unit,
     ),
     FaceAccessSensorDescription(
         key="last_person",
@@ -62,6 +83,13 @@ SENSORS: tuple[FaceAccessSensorDescription, ...] = (
             else None
         ),
         attributes_fn=_last_person_attributes,
+    ),
+    FaceAccessSensorDescription(
+        key="firmware",
+        translation_key="firmware",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # What the device last said it runs (`query_info`, asked again on every reconnect).
+        value_fn=lambda s: s.info.firmware,
     ),
 )
 
@@ -75,8 +103,22 @@ class FaceAccessSensor(FaceAccessEntity, SensorEntity):
 
     @property
     def native_value(self) -> StateType:
-        """Return the value from the last record."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        """Return the value from the last record.
+
+        Text comes from the device (a name, a firmware version) and may be of any length;
+        Home Assistant refuses a state over 255 characters with an error that quotes it.
+        """
+        value = self.entity_description.value_fn(self.coordinator.data)
+        if isinstance(value, str) and len(value) > MAX_LENGTH_STATE_STATE:
+            return value[: MAX_LENGTH_STATE_STATE - 1] + "…"
+        return value
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit: the device's own where it decides, else the description's."""
+        if (unit_fn := self.entity_description.unit_fn) is not None:
+            return unit_fn(self.coordinator.data)
+        return super().native_unit_of_measurement
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:

@@ -78,6 +78,8 @@ _MQTT_CONFIG_RANGES: Final[dict[str, frozenset[int]]] = {
 _SUCCESS_CODES: Final[dict[str, str | int]] = {
     "GetMQTTconfig": "200",  # §10.1.2
     "Versions": "200",  # §12.3.2
+    "GetSoundconfig": "200",  # §10.2.2
+    "UpSoundconfig": "200",  # §10.2.4
     "SearchPerson": "200",  # §4.4.2
     "SearchPersonList": 200,  # §4.4.3, a number there
     # Field notes §3.2: a captured AddPersons-Ack has "code": "200".
@@ -110,8 +112,6 @@ _TERMINAL_PERSON_FIELDS: Final = frozenset(
 # answers them, so they are logged in ``unhandled_commands`` rather than as violations.
 _DOCUMENTED_UNSIMULATED: Final = frozenset(
     {
-        "GetSoundconfig",
-        "UpSoundconfig",
         "SetFactoryDefault",
         "GetRTSPCfg",
         "SetRTSPCfg",
@@ -286,6 +286,8 @@ class CameraSimulator(HFSecurityMqttDevice):
         self._logs: dict[int, list[tuple[dt.datetime, dict[str, Any]]]] = {2: [], 1: []}
         self._unhandled: list[str] = []
         self._scene_snaps = 0
+        # §10.2.2 example values: the camera's only sound settings.
+        self._sound: dict[str, int] = {"VerifySuccAudio": 1, "Volume": 80}
 
     def _initial_mqtt_config(self) -> dict[str, int]:
         """§10.1 reporting fields; ``KeepAliveInterval`` is the heartbeat interval."""
@@ -897,6 +899,34 @@ class CameraSimulator(HFSecurityMqttDevice):
     def _cmd_get_sys_time(self, command: dict[str, Any]) -> None:
         """§10.3.2: ``SysTime`` as "YYYY-MM-DD hh:mm:ss" (colons, as the example)."""
         self._ack(command, {"SysTime": self._now_text()})
+
+    sound_config = LockedCopy("_sound", dict, "The §10.2 sound fields.")
+
+    @handles("GetSoundconfig")
+    def _cmd_get_sound_config(self, command: dict[str, Any]) -> None:
+        """§10.2.2: ``VerifySuccAudio`` and ``Volume``, as strings like the example."""
+        self._ack(command, {key: str(value) for key, value in self.sound_config.items()})
+
+    @handles("UpSoundconfig")
+    def _cmd_up_sound_config(self, command: dict[str, Any]) -> None:
+        """§10.2.3: set ``VerifySuccAudio`` (0~1) or ``Volume`` (0~100), numbers or strings.
+
+        A value out of range, or not a number, is refused with 462 "Parameter error" (§29.10,
+        whose only code is for a missing ``info``: the simulator's choice).
+        """
+
+        def body(info: dict[str, Any]) -> None:
+            updates: dict[str, int] = {}
+            for key, high in (("VerifySuccAudio", 1), ("Volume", 100)):
+                if key in info:
+                    value = as_int(info[key])
+                    if value is None or not 0 <= value <= high:
+                        raise CommandError(462, "Parameter error")
+                    updates[key] = value
+            with self._lock:
+                self._sound.update(updates)
+
+        self._run(command, body)
 
     @handles("GetDeviceInformation")
     def _cmd_get_device_information(self, command: dict[str, Any]) -> None:

@@ -91,6 +91,79 @@ _DOOR_RANGES: Final[dict[str, tuple[int, int]]] = {
     "IsOutFF": (0, 1),
     "SnapResetTime": (0, 15),
 }
+# §9.5 temperature parameters, kept in °C whatever TemperatureMode shows (the GetTPTconfig
+# examples carry TemperatureCheck, TemperatureHigh, EnvTemperature(Check), OpenLaser, Distance;
+# the table adds TemperatureMode, ShowAbnormalTemp, TemperatureLow, TempFaceMinW/H, E32).
+_DEFAULT_TPT_CONFIG: Final[dict[str, float]] = {
+    "TemperatureMode": 0,
+    "ShowAbnormalTemp": 1,
+    "TemperatureCheck": 0.0,
+    "TemperatureLow": 28.0,
+    "TemperatureHigh": TEMPERATURE_HIGH,
+    "EnvTemperature": 17.0,
+    "EnvTemperatureCheck": 0.0,
+    "OpenLaser": 1,
+    "TempFaceMinW": 350,
+    "TempFaceMinH": 350,
+    "Distance": 350,
+}
+# The fields that are temperatures (converted for °F), and those that are differences.
+_TPT_TEMPERATURES: Final = frozenset({"TemperatureLow", "TemperatureHigh", "EnvTemperature"})
+_TPT_DELTAS: Final = frozenset({"TemperatureCheck", "EnvTemperatureCheck"})
+# What this simulated terminal takes: the document gives no ranges but for the faces
+# (TempFaceMinW 100~500, TempFaceMinH 50~1000); the °C ranges are this simulator's.
+_TPT_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "TemperatureMode": (0, 1),
+    "ShowAbnormalTemp": (0, 1),
+    "OpenLaser": (0, 1),
+    "TemperatureCheck": (-3.0, 3.0),
+    "TemperatureLow": (20.0, 36.0),
+    "TemperatureHigh": (34.0, 42.0),
+    "TempFaceMinW": (100, 500),
+    "TempFaceMinH": (50, 1000),
+}
+# §9.2.2 example values (the example omits IsShowDeviceID, IsShowPersonNum, IDCardNumHide).
+_DEFAULT_SOUND_CONFIG: Final[dict[str, int | str]] = {
+    "VerifySuccAudio": 1,
+    "VerifyFailAudio": 1,
+    "Volume": 90,
+    "VerifySuccGuiTip": 1,
+    "VerifyFailGuiTip": 1,
+    "UnregisteredGuiTip": 1,
+    "DisplayPicture": 1,
+    "RemoteCtrlAudio": 0,
+    "IPHide": 0,
+    "IsShowName": 1,
+    "IsShowTitle": 0,
+    "IsShowVersion": 0,
+    "IsShowDate": 1,
+    "IsShowTime": 1,
+    "IDCardNumHide": 0,
+    "ICCardNumHide": 0,
+    "IsShowDeviceID": 0,
+    "IsShowPersonNum": 0,
+    "VerifyTipContent": "please pass",
+    "UnregisterTipContent": "stranger",
+    "BlacklistTipContent": "no access",
+}
+_SOUND_TEXTS: Final = frozenset({"VerifyTipContent", "UnregisterTipContent", "BlacklistTipContent"})
+# §9.10.2 example values.
+_DEFAULT_FACE_CONFIG: Final[dict[str, int]] = {
+    "recDistance": 200,
+    "faceMinPixel": 124,
+    "detectArea_x": 0,
+    "detectArea_y": 0,
+    "detectArea_w": 960,
+    "detectArea_h": 1280,
+}
+_FACE_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "recDistance": (30, 200),
+    "faceMinPixel": (0, 960),
+    "detectArea_x": (0, 960),
+    "detectArea_y": (0, 1280),
+    "detectArea_w": (0, 960),
+    "detectArea_h": (0, 1280),
+}
 # §4.1 person fields: numbers, and texts (read in the example's spelling too, E10).
 _PERSON_NUMBERS: Final = (
     "personType",
@@ -105,12 +178,27 @@ _PERSON_NUMBERS: Final = (
 _PERSON_TEXTS: Final = ("idCard", "birthday", "telnum1", "native", "address", "notes")
 
 
+def _as_float(value: object) -> float | None:
+    """Read a number sent as a number or numeric string ("37.20", E9)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 class FaceTerminalSimulator(HFSecurityMqttDevice):
     """One face terminal ("all-in-one machine") on an MQTT broker.
 
     Observable state for tests (each a thread-safe snapshot), on top of the family's
     (see ``HFSecurityMqttDevice``): ``unlock_count``, ``unlocks``, ``door_mode``,
-    ``door_config``.
+    ``door_config``, ``temperature_config``, ``sound_config``, ``face_config``,
+    ``fahrenheit``.
     """
 
     kind = "terminal"
@@ -157,6 +245,9 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         self._door: dict[str, int] = dict(_DEFAULT_DOOR_CONFIG)
         self._door["OpendoorWay"] = door_mode
         self._unlocks: list[dict[str, Any]] = []
+        self._tpt: dict[str, float] = dict(_DEFAULT_TPT_CONFIG)
+        self._sound: dict[str, int | str] = dict(_DEFAULT_SOUND_CONFIG)
+        self._face: dict[str, int] = dict(_DEFAULT_FACE_CONFIG)
 
     def _initial_mqtt_config(self) -> dict[str, int]:
         """§9.6 defaults (``QRCode`` on)."""
@@ -178,6 +269,23 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
             self._door["OpendoorWay"] = value
 
     door_config = LockedCopy("_door", dict, "All §9.3 door fields.")
+    temperature_config = LockedCopy(
+        "_tpt", dict, "All §9.5 temperature fields, temperatures in °C whatever the mode."
+    )
+    sound_config = LockedCopy("_sound", dict, "All §9.2 sound and display fields.")
+    face_config = LockedCopy("_face", dict, "All §9.10 face recognition fields.")
+
+    @property
+    def fahrenheit(self) -> bool:
+        """§9.5 ``TemperatureMode`` 1: temperatures are shown and reported in °F."""
+        with self._lock:
+            return self._tpt["TemperatureMode"] == 1
+
+    @fahrenheit.setter
+    def fahrenheit(self, value: bool) -> None:
+        with self._lock:
+            self._tpt["TemperatureMode"] = int(value)
+
     unlocks = LockedCopy(
         "_unlocks",
         list,
@@ -315,14 +423,22 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
     def _temperature_fields(
         self, temperature: float | None, alarm: int | None
     ) -> dict[str, str | int | float]:
-        """§5/§6 ``temperature`` and ``temperatureAlarm`` (default: above 37.30, §9.5)."""
+        """§5/§6 ``temperature`` and ``temperatureAlarm``.
+
+        ``temperature`` is the body temperature in °C; the record carries it plus the
+        calibration ``TemperatureCheck``, in the unit ``TemperatureMode`` shows (°F on a
+        Fahrenheit terminal). ``temperatureAlarm`` defaults to "at or above
+        ``TemperatureHigh``" (§9.5, default 37.30 °C).
+        """
         if temperature is None:
             return {}
+        with self._lock:
+            measured = temperature + self._tpt["TemperatureCheck"]
+            high = self._tpt["TemperatureHigh"]
+            shown = measured * 9 / 5 + 32 if self._tpt["TemperatureMode"] == 1 else measured
         return {
-            "temperature": f"{temperature:.2f}" if self.string_numbers else temperature,
-            "temperatureAlarm": self._num(
-                alarm if alarm is not None else int(temperature > TEMPERATURE_HIGH)
-            ),
+            "temperature": f"{shown:.2f}" if self.string_numbers else round(shown, 2),
+            "temperatureAlarm": self._num(alarm if alarm is not None else int(measured >= high)),
         }
 
     def push_qr(self, text: str) -> None:
@@ -456,6 +572,126 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
                 updates[key] = value
             with self._lock:
                 self._door.update(updates)
+
+        self._run(command, body)
+
+    @handles("GetTPTconfig")
+    def _cmd_get_tpt_config(self, command: dict[str, Any]) -> None:
+        """§9.5.2: every temperature field as a string, temperatures in the shown unit."""
+        with self._lock:
+            config = dict(self._tpt)
+        fahrenheit = config["TemperatureMode"] == 1
+        fields: dict[str, str] = {}
+        for key, value in config.items():
+            shown = value
+            if fahrenheit and key in _TPT_TEMPERATURES:
+                shown = value * 9 / 5 + 32
+            elif fahrenheit and key in _TPT_DELTAS:
+                shown = value * 9 / 5
+            fields[key] = f"{shown:.2f}" if isinstance(shown, float) else str(int(shown))
+        self._ack(command, fields)
+
+    @handles("UpTPTconfig")
+    def _cmd_up_tpt_config(self, command: dict[str, Any]) -> None:
+        """§9.5.3: change temperature fields; 462 "Parameter error" (the only code, L3892).
+
+        Temperatures are read in the unit shown after the change (a ``TemperatureMode`` in
+        the same command applies first). A value that is not a number or is outside what
+        this terminal takes (``_TPT_RANGES``, in °C) is refused with 462 as well.
+        """
+
+        def body(info: dict[str, Any]) -> None:
+            with self._lock:
+                updated = dict(self._tpt)
+            if "TemperatureMode" in info:
+                mode = as_int(info["TemperatureMode"])
+                if mode not in (0, 1):
+                    raise CommandError(462, "Parameter error")
+                updated["TemperatureMode"] = mode
+            fahrenheit = updated["TemperatureMode"] == 1
+            for key in _DEFAULT_TPT_CONFIG:
+                if key == "TemperatureMode" or key not in info:
+                    continue
+                value = _as_float(info[key])
+                if value is None:
+                    raise CommandError(462, "Parameter error")
+                if fahrenheit and key in _TPT_TEMPERATURES:
+                    value = (value - 32) * 5 / 9
+                elif fahrenheit and key in _TPT_DELTAS:
+                    value = value * 5 / 9
+                low, high = _TPT_RANGES.get(key, (float("-inf"), float("inf")))
+                if not low - 0.005 <= value <= high + 0.005:
+                    raise CommandError(462, "Parameter error")
+                exact = key in _TPT_TEMPERATURES | _TPT_DELTAS
+                updated[key] = round(value, 2) if exact else int(value)
+            with self._lock:
+                self._tpt = updated
+
+        self._run(command, body)
+
+    @handles("GetSoundconfig")
+    def _cmd_get_sound_config(self, command: dict[str, Any]) -> None:
+        """§9.2.2: every sound and display field as a string."""
+        self._ack(command, {key: str(value) for key, value in self.sound_config.items()})
+
+    @handles("UpSoundconfig")
+    def _cmd_up_sound_config(self, command: dict[str, Any]) -> None:
+        """§9.2.3: change sound and display fields; 462 "Parameter error" (L3870).
+
+        ``Volume`` 0~100, ``IsShowName`` 0~2, every other flag 0~1, texts under 64 bytes;
+        anything else is refused with 462, the document's only code.
+        """
+
+        def body(info: dict[str, Any]) -> None:
+            lowered = {key.lower(): value for key, value in info.items()}
+            updates: dict[str, int | str] = {}
+            for key in _DEFAULT_SOUND_CONFIG:
+                if key.lower() not in lowered:  # the examples write "Verifytipcontent"
+                    continue
+                raw = lowered[key.lower()]
+                if key in _SOUND_TEXTS:
+                    if not isinstance(raw, str) or utf8_len(raw) >= 64:
+                        raise CommandError(462, "Parameter error")
+                    updates[key] = raw
+                    continue
+                value = as_int(raw)
+                high = 100 if key == "Volume" else 2 if key == "IsShowName" else 1
+                if value is None or not 0 <= value <= high:
+                    raise CommandError(462, "Parameter error")
+                updates[key] = value
+            with self._lock:
+                self._sound.update(updates)
+
+        self._run(command, body)
+
+    @handles("GetFaceconfig")
+    def _cmd_get_face_config(self, command: dict[str, Any]) -> None:
+        """§9.10.2: the face recognition fields as strings."""
+        self._ack(command, {key: str(value) for key, value in self.face_config.items()})
+
+    @handles("UpFaceconfig")
+    def _cmd_up_face_config(self, command: dict[str, Any]) -> None:
+        """§9.10.3: change face recognition fields (L3909-3913).
+
+        463 "unknow facesluiceId" for another device's ID; 462 "Parameter error" for a value
+        outside its §9.10 range or an odd detection-area value ("even numbers only").
+        """
+
+        def body(info: dict[str, Any]) -> None:
+            if self._target_mismatch(command):
+                raise CommandError(463, "unknow facesluiceId")
+            updates: dict[str, int] = {}
+            for key, (low, high) in _FACE_RANGES.items():
+                if key not in info:
+                    continue
+                value = as_int(info[key])
+                if value is None or not low <= value <= high:
+                    raise CommandError(462, "Parameter error")
+                if key.startswith("detectArea") and value % 2:
+                    raise CommandError(462, "Parameter error")
+                updates[key] = value
+            with self._lock:
+                self._face.update(updates)
 
         self._run(command, body)
 

@@ -139,6 +139,15 @@ _DEFAULT_CONFIG: Final[dict[str, dict[str, int | float]]] = {
     "misc": {"version": 1},
 }
 _SETTABLE_SECTIONS: Final = ("face_rec", "face_cap", "facemask", "temperature", "relay")
+# The ranges the document gives (§9 L1757-L1971); outside them a set fails with errcode 2.
+_CONFIG_RANGES: Final[dict[tuple[str, str], tuple[float, float]]] = {
+    ("face_rec", "enable"): (0, 1),
+    ("face_rec", "score"): (0, 100),
+    ("face_rec", "distance"): (0, 4),
+    ("temperature", "enable"): (0, 1),
+    ("temperature", "unit"): (0, 1),
+    ("relay", "duration"): (1, 100),
+}
 
 
 class _FacelibError(Exception):
@@ -221,6 +230,7 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
         self._time_zone: int | None = None
         self._uptime = 0
         self._door_fails = False
+        self._config_fails = False
         self._fail_facelib = 0
         self._confirm_seq: int | None = None
         self._pending_results: deque[dict[str, Any]] = deque()
@@ -434,6 +444,17 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
     def door_fails(self, value: bool) -> None:
         with self._lock:
             self._door_fails = value
+
+    @property
+    def config_fails(self) -> bool:
+        """When True, a ``config`` set answers errcode 2 ("configuration failed"), unchanged."""
+        with self._lock:
+            return self._config_fails
+
+    @config_fails.setter
+    def config_fails(self, value: bool) -> None:
+        with self._lock:
+            self._config_fails = value
 
     def _violation(self, reason: str) -> None:
         _LOGGER.warning("tablet %s: protocol violation: %s", self.cid, reason)
@@ -990,12 +1011,24 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
             updates[section] = {
                 key: value for key, value in values.items() if key in _DEFAULT_CONFIG[section]
             }
+        if errcode == 0 and (self.config_fails or not self._config_in_range(updates)):
+            errcode = 2  # "configuration failed" (L2095-L2103)
         if errcode == 0:
             with self._lock:
                 for section, values in updates.items():
                     self._config[section].update(values)
         result["errcode"] = errcode
         await self._post_result(CONFIG_RESULT, {"config": result})
+
+    @staticmethod
+    def _config_in_range(updates: dict[str, dict[str, int | float]]) -> bool:
+        """Tell whether a set's values are within the document's ranges (``_CONFIG_RANGES``)."""
+        for section, values in updates.items():
+            for key, value in values.items():
+                limits = _CONFIG_RANGES.get((section, key))
+                if limits is not None and not limits[0] <= value <= limits[1]:
+                    return False
+        return True
 
     async def _post_result(self, kind: int, payload: dict[str, Any]) -> None:
         body = {"cid": self.cid, "type": kind, "time": self._now(), **payload}

@@ -23,6 +23,9 @@ from .model import (
     MessageCallback,
     Person,
     Picture,
+    SettingKey,
+    Settings,
+    SettingValue,
 )
 
 
@@ -100,6 +103,34 @@ class DeviceClient(Protocol):
     async def list_people(self) -> list[Person]:
         """Return everyone stored on the device."""
         ...
+
+
+@runtime_checkable
+class SettingsClient(Protocol):
+    """A client whose device has settings and a restart (`Capability.SETTINGS`, `REBOOT`).
+
+    Optional: a protocol offers it where its document has the operations. Errors as for
+    `DeviceClient`; a refused write raises `DeviceRefusedError` with the device's reason.
+    """
+
+    async def read_settings(self) -> Settings:
+        """Ask the device for every setting it has; return those it reported.
+
+        A group of settings the device does not answer for is left out (not an error);
+        raises DeviceTimeoutError only when the device answers none.
+        """
+        ...
+
+    async def write_setting(self, key: SettingKey, value: SettingValue) -> Settings:
+        """Set one setting, read it back and return the settings read back with it.
+
+        Raises InvalidRequestError for a value the setting cannot take (or a key the device
+        does not have), DeviceRefusedError when the device refuses or keeps another value.
+        """
+        ...
+
+    async def reboot(self) -> None:
+        """Restart the device; it goes offline and comes back by itself."""
 
 
 class StateStore(Protocol):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
+import copy
 from dataclasses import asdict, dataclass, field, fields
 import logging
 from typing import Any, Self
@@ -78,6 +79,10 @@ _STOPPED = _Stopped()
 class CommandQueue[E: QueuedCommand]:
     """The commands waiting for one device, saved after every change a caller waits on.
 
+    `save` writes only what differs from the last write (or from what `load` read): the
+    clients call it after every request of the device, and a tablet heartbeating every
+    5 s would otherwise rewrite the same file some 17,000 times a day.
+
     `entry_type` is the protocol's `QueuedCommand` class; saved entries of another `kind`
     than `kinds` (when given) are dropped on `load`. `seq` values run from 1 to
     `seq_limit` - 1 and wrap, skipping any still queued or awaited. Entries of a
@@ -113,6 +118,10 @@ class CommandQueue[E: QueuedCommand]:
         self._next_seq = 1
         self._waiters: dict[int, asyncio.Future[Any]] = {}
         self._save_lock = asyncio.Lock()
+        # What the store holds now, as far as this queue knows (None: unknown, so the next
+        # `save` writes). Compared whole rather than tracked with a dirty flag, because the
+        # clients change entries in place (delivery times, heartbeat counts).
+        self._saved: dict[str, Any] | None = None
         self._queued = asyncio.Event()
 
     def __len__(self) -> int:
@@ -132,6 +141,7 @@ class CommandQueue[E: QueuedCommand]:
         Entries this version cannot use are dropped; so is a `next_seq` out of range.
         """
         data = await self._store.load() or {}
+        self._saved = copy.deepcopy(data) if data else None
         saved = data.get("queue")
         self._entries = []
         for item in saved if isinstance(saved, list) else []:
@@ -151,15 +161,26 @@ class CommandQueue[E: QueuedCommand]:
         return data
 
     async def save(self) -> None:
-        """Save the queue and the client's state; saves never interleave."""
-        data: dict[str, Any] = dict(self._state()) if self._state is not None else {}
-        data.update(
-            version=self._version,
-            next_seq=self._next_seq,
-            queue=[asdict(entry) for entry in self._entries if entry.kind not in self._transient],
-        )
+        """Save the queue and the client's state when they changed; saves never interleave.
+
+        The data is taken once the lock is held, so a save that waited writes the newest
+        state. A failed write leaves the last written data as it was: the next save tries
+        again.
+        """
         async with self._save_lock:
+            data: dict[str, Any] = dict(self._state()) if self._state is not None else {}
+            data.update(
+                version=self._version,
+                next_seq=self._next_seq,
+                queue=[
+                    asdict(entry) for entry in self._entries if entry.kind not in self._transient
+                ],
+            )
+            if data == self._saved:
+                return
             await self._store.save(data)
+            # `asdict` and `_state` build new objects: nothing else holds or changes `data`.
+            self._saved = data
 
     # ---- queueing ---------------------------------------------------------------------------
 
@@ -274,13 +295,17 @@ class CommandQueue[E: QueuedCommand]:
         """Wait up to `seconds` for a command's outcome.
 
         Returns (True, outcome) when it came, (False, None) when it did not come in time, the
-        queue was released, or nobody waits for `seq` any more; the command stays queued.
+        queue was released, or `seq` is not queued any more; the command stays queued.
         `seconds` of 0 or less give up at once (a device known to be away). Several callers
-        may wait for the same `seq`.
+        may wait for the same `seq`, also one whose earlier caller gave up: a command still
+        queued gets a waiter again (a list query that timed out is joined by the next call,
+        which must get its answer rather than fail at once).
         """
         future = self._waiters.get(seq)
         if future is None:
-            return False, None
+            if self.find(lambda entry: entry.seq == seq) is None:
+                return False, None
+            future = self._waiters[seq] = asyncio.get_running_loop().create_future()
         if seconds <= 0:
             self._waiters.pop(seq, None)
             return False, None

@@ -41,6 +41,10 @@ class Capability(StrEnum):
     DELETE_PERSON = "delete_person"
     LIST_PEOPLE = "list_people"
     DELETE_ALL_PEOPLE = "delete_all_people"
+    SETTINGS = "settings"
+    """The client is a `SettingsClient` whose settings can be read and written."""
+    REBOOT = "reboot"
+    """The client is a `SettingsClient` whose `reboot` restarts the device."""
 
 
 PEOPLE_CAPABILITIES = frozenset(
@@ -111,6 +115,13 @@ class AnalyticsKind(StrEnum):
     REGION_COUNT = "region_count"
     SAFE_RIDING = "safe_riding"
     ELECTRIC_BICYCLE = "electric_bicycle"
+
+
+class TemperatureUnit(StrEnum):
+    """The unit a device measures and shows temperatures in."""
+
+    CELSIUS = "celsius"
+    FAHRENHEIT = "fahrenheit"
 
 
 class PersonList(StrEnum):
@@ -190,7 +201,8 @@ class AccessRecord:
     """One passage: a recognition, a refusal or a stranger.
 
     `time` is the device's local time as it reported it (naive; the protocols carry no zone).
-    `similarity` is 0-100, `temperature` °C. Fields the record does not carry are None.
+    `similarity` is 0-100, `temperature` in `temperature_unit` (°C unless the device is set
+    to show °F and says its readings in it). Fields the record does not carry are None.
     `key` identifies the record for de-duplication of re-sends (stable across re-sends).
     """
 
@@ -208,6 +220,14 @@ class AccessRecord:
     reason: str | None = None
     historical: bool = False
     picture: Picture | None = None
+    temperature_unit: TemperatureUnit = TemperatureUnit.CELSIUS
+
+    @property
+    def temperature_celsius(self) -> float | None:
+        """Return `temperature` in °C, rounded to 0.01 (None when the record has none)."""
+        if self.temperature is None or self.temperature_unit is TemperatureUnit.CELSIUS:
+            return self.temperature
+        return round((self.temperature - 32.0) * 5.0 / 9.0, 2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,6 +382,97 @@ class DeviceProfile:
     model: str
     capabilities: frozenset[Capability]
     photo_limits: PhotoLimits
+
+
+class SettingKey(StrEnum):
+    """A device setting the Home Assistant layer knows how to show, whatever the protocol.
+
+    Each protocol maps the keys its document has to its own fields; a device offers only
+    the keys it reports when asked (`SettingsClient.read_settings`).
+    """
+
+    DOOR_MODE = "door_mode"
+    """Who opens the door: options `face`, `remote_only`, `face_or_remote`, `face_then_remote`."""
+    RELAY_HOLD_TIME = "relay_hold_time"
+    """How long the relay stays switched after an opening (ms or s, as the device counts)."""
+    FACE_THRESHOLD = "face_threshold"
+    """The similarity (0-100 scale) a face must reach to be recognized."""
+    RECOGNITION_DISTANCE = "recognition_distance"
+    """How far from the device a face is recognized (cm)."""
+    TEMPERATURE_ALARM_THRESHOLD = "temperature_alarm_threshold"
+    """Body temperature from which the device raises its alarm, in the device's unit."""
+    TEMPERATURE_OFFSET = "temperature_offset"
+    """Calibration added to every body temperature reading, in the device's unit."""
+    TEMPERATURE_MEASUREMENT = "temperature_measurement"
+    """Whether the device measures body temperature at all."""
+    TEMPERATURE_UNIT = "temperature_unit"
+    """The unit the device measures and shows in: options `celsius`, `fahrenheit`."""
+    VOLUME = "volume"
+    """Loudness of the voice prompts, 0-100."""
+    SHOW_NAME = "show_name"
+    """The recognized person's name on the screen: options `hidden`, `shown`, `partial`."""
+    SUCCESS_VOICE = "success_voice"
+    """Whether a voice prompt greets a recognized person."""
+    FAIL_VOICE = "fail_voice"
+    """Whether a voice prompt tells a refused person."""
+
+
+class SettingKind(StrEnum):
+    """What a setting holds: one of some options, a number in a range, or on/off."""
+
+    CHOICE = "choice"
+    NUMBER = "number"
+    SWITCH = "switch"
+
+
+type SettingValue = str | float | bool
+"""A setting's value: an option (CHOICE), a number (NUMBER) or on/off (SWITCH)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    """One setting as the device reported it, with what it may be set to.
+
+    `value` is an option of `options` (CHOICE), a float within `minimum`..`maximum` in steps of
+    `step` (NUMBER) or a bool (SWITCH). `unit` is the device's unit of a NUMBER: "ms", "s",
+    "cm", "°C" or "°F" (temperatures follow the device's own unit), None for plain numbers.
+    """
+
+    key: SettingKey
+    kind: SettingKind
+    value: SettingValue
+    options: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    unit: str | None = None
+
+    def check(self, value: SettingValue) -> SettingValue:
+        """Return `value` in this setting's type; raise InvalidRequestError when it cannot be."""
+        if self.kind is SettingKind.SWITCH:
+            if not isinstance(value, bool):
+                raise InvalidRequestError(f"{self.key} is on or off")
+            return value
+        if self.kind is SettingKind.CHOICE:
+            if not isinstance(value, str) or value not in self.options:
+                raise InvalidRequestError(f"{self.key} is one of {', '.join(self.options)}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidRequestError(f"{self.key} is a number")
+        number = float(value)
+        if (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        ):
+            raise InvalidRequestError(
+                f"{self.key} is between {self.minimum:g} and {self.maximum:g}"
+                if self.minimum is not None and self.maximum is not None
+                else f"{self.key} is out of range"
+            )
+        return number
+
+
+type Settings = dict[SettingKey, Setting]
+"""The settings a device reported, by key."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

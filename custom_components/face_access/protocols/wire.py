@@ -7,6 +7,7 @@ logs or keeps payload data.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -58,6 +59,21 @@ def text(value: Any) -> str | None:
         return None
     stripped = str(value).strip()
     return stripped or None
+
+
+def ip_address(value: Any) -> str | None:
+    """Return an IP address a device reports about itself, normalised; None for anything else.
+
+    The owner builds the device's configuration URL from it, and a URL refuses text that is
+    no host (a firmware's garbled or empty field).
+    """
+    candidate = text(value)
+    if candidate is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 def integer(value: Any) -> int | None:

@@ -20,7 +20,7 @@ from ..model import (
     PersonList,
     Picture,
 )
-from ..wire import DecodeError, integer, number, text
+from ..wire import DecodeError, integer, ip_address, number, text
 from .codec import ASK_UPGRADE, FACE, card_number_of, parse_time
 
 FAILURE_REASONS: Final = {
@@ -47,7 +47,7 @@ def device_sn_of(obj: Mapping[str, Any]) -> str | None:
 
 def heartbeat_info(obj: Mapping[str, Any]) -> DeviceInfo:
     """Read the device's IP from a heartbeat (L2933)."""
-    return DeviceInfo(ip=text(obj.get("ip")))
+    return DeviceInfo(ip=ip_address(obj.get("ip")))
 
 
 def firmware_of(obj: Mapping[str, Any]) -> str | None:

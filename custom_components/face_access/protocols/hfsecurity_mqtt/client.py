@@ -19,7 +19,7 @@ from datetime import datetime
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 import uuid
 
 from ..client import MessageHub, MqttTransport
@@ -38,18 +38,23 @@ from ..model import (
     DoorModeError,
     Enrollment,
     FaceAccessError,
+    InvalidRequestError,
     MessageCallback,
     Person,
     Picture,
+    SettingKey,
+    Settings,
+    SettingValue,
+    TemperatureUnit,
     UnsupportedError,
 )
 from ..wire import DecodeError, integer as _int, text as _text
-from . import codec
+from . import codec, settings as wire_settings
 from .analytics import ANALYTICS_OPERATORS, analytics_from
 from .variants import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, MISSED_HEARTBEATS, MqttVariant
 
 if TYPE_CHECKING:
-    from ..client import DeviceClient
+    from ..client import DeviceClient, SettingsClient
 
 # One logger for the whole family (the package's), so that its level is set in one place.
 _LOGGER = logging.getLogger(__package__)
@@ -111,11 +116,15 @@ class HFSecurityMqttClient:
         self._timeout = command_timeout
         self._unsubscribe: list[Callable[[], None]] = []
         self._pending: dict[str, asyncio.Future[codec.Envelope]] = {}
+        self._offline = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._people_lock = asyncio.Lock()
         self._last_photo_command = 0.0
         self._snap_lock = asyncio.Lock()
         self._last_snap: tuple[float, Picture] | None = None
+        # What the last `GetTPTconfig` said (§9.5): records carry no unit of their own.
+        self._temperature_unit = TemperatureUnit.CELSIUS
+        self._temperature_high: float | None = None
 
     @property
     def profile(self) -> DeviceProfile:
@@ -177,10 +186,7 @@ class HFSecurityMqttClient:
         """Unsubscribe, fail pending commands and cancel background sends."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(DeviceTimeoutError("the connection to the device was closed"))
-        self._pending.clear()
+        self._fail_pending("the connection to the device was closed")
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -194,31 +200,38 @@ class HFSecurityMqttClient:
         Bad input (oversize, not JSON, no operator, another device's ID on this device's topic)
         is dropped with one log line that carries no payload content.
         """
+        if topic == self.command_topic:
+            return  # a command (ours, echoed by the `<id>/#` subscription); never a device's
+        shared = not topic.startswith(f"{self.command_topic}/")
+        # What cannot be read on a shared topic may be any device's: every client of the
+        # prefix sees it, so it is logged at debug, or one bad message would warn once per
+        # configured device, none of them surely the sender.
+        level = logging.DEBUG if shared else logging.WARNING
         if len(payload) > MAX_PAYLOAD_BYTES:
-            _LOGGER.warning(
-                "Dropped a %d-byte message on %s: larger than any device sends", len(payload), topic
+            _LOGGER.log(
+                level,
+                "Dropped a %d-byte message on %s: larger than any device sends",
+                len(payload),
+                topic,
             )
             return
         try:
             env = codec.decode_envelope(payload)
         except DecodeError as err:
-            _LOGGER.warning("Dropped a message on %s: %s", topic, err)
+            _LOGGER.log(level, "Dropped a message on %s: %s", topic, err)
             return
-        if topic == self.command_topic:
-            return  # a command (ours, echoed by the `<id>/#` subscription); never a device's
-        shared = not topic.startswith(f"{self.command_topic}/")
         reported = env.device_id
         if shared and not codec.id_matches(reported, self.device_id):
             return  # another device on the shared topics: normal, not an error
         if not shared and reported is not None and not codec.id_matches(reported, self.device_id):
-            _LOGGER.warning("Dropped %s on %s: it names another device", env.operator, topic)
+            _LOGGER.warning("Dropped %s on %s: it names another device", _name(env), topic)
             return
         try:
             self._dispatch(env)
         except DecodeError as err:
-            _LOGGER.warning("Dropped %s on %s: %s", env.operator, topic, err)
+            _LOGGER.warning("Dropped %s on %s: %s", _name(env), topic, err)
         except Exception:  # a device must never be able to raise into the host
-            _LOGGER.exception("Failed to handle %s from device %s", env.operator, self.device_id)
+            _LOGGER.exception("Failed to handle %s from device %s", _name(env), self.device_id)
 
     def _dispatch(self, env: codec.Envelope) -> None:
         """Route by operator, compared without case (digest §2.2).
@@ -227,6 +240,8 @@ class HFSecurityMqttClient:
         some answers wrongly (camera_mqtt digest §8.3).
         """
         operator = env.operator.lower()
+        # Anything the device sends but its Offline Will says it is there to take commands.
+        self._offline = operator == "offline"
         future = self._pending.get(env.message_id) if env.message_id is not None else None
         if future is not None or operator.endswith("-ack"):
             if future is not None and not future.done():
@@ -235,9 +250,11 @@ class HFSecurityMqttClient:
         capabilities = self.variant.profile.capabilities
         message: DeviceMessage | None
         if operator == "recpush":
-            message = self._record(env, codec.record_from_rec_push(env), ack_type=2)
+            record = self._in_device_unit(codec.record_from_rec_push(env))
+            message = self._record(env, record, ack_type=2)
         elif operator == "strsnappush":
-            message = self._record(env, codec.record_from_str_snap_push(env), ack_type=1)
+            record = self._in_device_unit(codec.record_from_str_snap_push(env))
+            message = self._record(env, record, ack_type=1)
         elif operator in ANALYTICS_OPERATORS and Capability.ANALYTICS_EVENTS in capabilities:
             event, acked = analytics_from(env)
             message = self._record(env, event, ack_type=3 if acked else None)
@@ -250,11 +267,14 @@ class HFSecurityMqttClient:
             self._background(self._answer_online())
             message = Connectivity(online=True, info=codec.info_from_online(env))
         elif operator == "offline":
+            # Commands sent before the device dropped are lost with its session: waiting
+            # out their timeout would only pile up callers while a device flaps.
+            self._fail_pending("the device went offline")
             message = Connectivity(online=False)
         elif operator == "heartbeat":
             message = Alive()
         else:
-            _LOGGER.debug("Ignored operator %s from device %s", env.operator, self.device_id)
+            _LOGGER.debug("Ignored %s from device %s", _name(env), self.device_id)
             return
         if message is not None:
             self._hub.emit(message)
@@ -275,7 +295,7 @@ class HFSecurityMqttClient:
         elif record.record_id is None and not record.historical:
             _LOGGER.warning(
                 "A %s from device %s has no record ID; it cannot be acknowledged",
-                env.operator,
+                _name(env),
                 self.device_id,
             )
         elif not record.historical:
@@ -318,6 +338,16 @@ class HFSecurityMqttClient:
             )
         except FaceAccessError as err:
             _LOGGER.debug("Device %s did not take the time: %s", self.device_id, err)
+
+    def _fail_pending(self, reason: str) -> None:
+        """End every command waiting for its -Ack with DeviceTimeoutError(`reason`)."""
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(DeviceTimeoutError(reason))
+                # Marked as read: a waiter cancelled before it wakes (`stop` cancels the
+                # background sends next) never reads it, and asyncio would log an error.
+                future.exception()
+        self._pending.clear()
 
     def _number(self, value: int) -> int | str:
         """Return a number in the variant's spelling: text on the terminal (digest §4)."""
@@ -367,6 +397,9 @@ class HFSecurityMqttClient:
         Raises DeviceTimeoutError when no ack comes in time, DeviceRefusedError when the ack
         reports a failure.
         """
+        if self._offline:
+            # Its session is gone: nothing reaches it before it announces itself again.
+            raise DeviceTimeoutError("the device is offline")
         message_id = f"ha-{uuid.uuid4().hex[:16]}"
         future: asyncio.Future[codec.Envelope] = asyncio.get_running_loop().create_future()
         self._pending[message_id] = future
@@ -538,6 +571,123 @@ class HFSecurityMqttClient:
                 if not entries or begin >= total:
                     return people
 
+    # ---- settings and maintenance -----------------------------------------------------------
+
+    def _in_device_unit(self, record: AccessRecord) -> AccessRecord:
+        """Label a record's temperature with the device's unit and judge it by its threshold.
+
+        Records carry a bare number (§5 `temperature`): it is in the unit `TemperatureMode`
+        shows (digest §2.4, inferred), known from the last `GetTPTconfig`. When the record
+        has no `temperatureAlarm` of its own, the device's `TemperatureHigh` (same unit)
+        decides whether it is a high temperature.
+        """
+        if record.temperature is None:
+            return record
+        alarm = record.temperature_alarm
+        if alarm is None and self._temperature_high is not None:
+            alarm = record.temperature >= self._temperature_high
+        return replace(record, temperature_unit=self._temperature_unit, temperature_alarm=alarm)
+
+    async def read_settings(self) -> Settings:
+        """Read every settings group the variant has (`Get<group>`, terminal §9, camera §10.2).
+
+        The temperature group is read first: its `TemperatureMode` is the unit of the
+        others' temperatures and of the records from now on. A group the device refuses
+        (firmware without it: 464, "unknown operator") or does not answer is left out.
+        Raises DeviceTimeoutError when no group answers at all.
+        """
+        groups = sorted(
+            self.variant.setting_groups,
+            key=lambda group: group is not wire_settings.ConfigGroup.TEMPERATURE,
+        )
+        found: Settings = {}
+        answered = False
+        for group in groups:
+            try:
+                found.update(await self._read_group(group))
+            except DeviceTimeoutError as err:
+                _LOGGER.debug("Device %s did not answer %s: %s", self.device_id, group, err)
+                continue
+            except DeviceRefusedError as err:
+                _LOGGER.debug("Device %s has no %s: %s", self.device_id, group, err)
+            answered = True
+        if groups and not answered:
+            raise DeviceTimeoutError("the device answered none of its settings commands")
+        return found
+
+    async def _read_group(self, group: wire_settings.ConfigGroup) -> Settings:
+        """Read one group, remembering the temperature unit and threshold it tells."""
+        env = await self._command(group.get_operator, {})
+        if group is wire_settings.ConfigGroup.TEMPERATURE:
+            self._temperature_unit = (
+                wire_settings.temperature_unit_of(env.fields) or self._temperature_unit
+            )
+        found = wire_settings.decode_group(group, env.fields, self._temperature_unit)
+        if (high := found.get(SettingKey.TEMPERATURE_ALARM_THRESHOLD)) is not None:
+            self._temperature_high = float(high.value)
+        return found
+
+    async def write_setting(self, key: SettingKey, value: SettingValue) -> Settings:
+        """Write one setting with `Up<group>` carrying only its field, then read it back.
+
+        The current value is read first, to check `value` against the device's own range
+        and unit (InvalidRequestError). Errors the device answers: 462 "Parameter error",
+        463 "VerifyMode error" (§9.3) or "unknow facesluiceId" (§9.10) -> DeviceRefusedError;
+        a read-back that still shows another value -> DeviceRefusedError as well. Returns the
+        group's settings as read back.
+        """
+        spec = wire_settings.FIELDS_BY_KEY.get(key)
+        if spec is None or spec.group not in self.variant.setting_groups:
+            raise InvalidRequestError(f"the {self.variant.profile.model} has no {key} setting")
+        current = (await self._read_group(spec.group)).get(key)
+        if current is None:
+            raise InvalidRequestError(f"this device has no {key} setting")
+        wanted = current.check(value)
+        raw = spec.encode(wanted)
+        sent: int | float | str = raw
+        if self.variant.numbers_as_text:
+            sent = f"{raw:.2f}" if isinstance(raw, float) else str(raw)
+        info: dict[str, Any] = {spec.field: sent}
+        if spec.group is wire_settings.ConfigGroup.FACE:
+            info["facesluiceId"] = self.device_id  # §9.10 examples; 463 names a mismatch
+        await self._command(spec.group.set_operator, info)
+        found = await self._read_group(spec.group)
+        after = found.get(key)
+        if after is None or not _same(after.value, wanted):
+            raise DeviceRefusedError(f"the device acknowledged {key} but kept its old value")
+        return found
+
+    async def reboot(self) -> None:
+        """Restart the device with `RebootDevice` (terminal §9.7, camera §10.4).
+
+        The ack comes before the restart; `Offline` and a new `Online` follow (digest §4.17).
+        """
+        await self._command("RebootDevice", {})
+
+
+def _same(read: SettingValue, written: SettingValue) -> bool:
+    """Tell whether a read-back value is the one written (numbers to 0.01)."""
+    if isinstance(read, bool) or isinstance(written, bool) or isinstance(read, str):
+        return read == written
+    return abs(float(read) - float(written)) < 0.005
+
+
+KNOWN_OPERATORS: Final = frozenset(
+    {"recpush", "strsnappush", "qrcodepush", "cardpush", "idcardpush", "online", "offline"}
+    | {"heartbeat"}
+    | ANALYTICS_OPERATORS
+)
+"""The operators (lower case) a device of the family pushes: log lines may name these."""
+
+
+def _name(env: codec.Envelope) -> str:
+    """Return the operator of a message for a log line: a known one, or "an unknown operator".
+
+    The operator is the device's text; an unknown one may be anything, of any length, and
+    a log line never repeats what a device sent (DESIGN.md, quality bar).
+    """
+    return env.operator if env.operator.lower() in KNOWN_OPERATORS else "an unknown operator"
+
 
 async def probe(
     transport: MqttTransport,
@@ -569,3 +719,4 @@ async def probe(
 if TYPE_CHECKING:
     # The client must stay a DeviceClient; mypy checks it here rather than at each owner.
     _CONFORMS: type[DeviceClient] = HFSecurityMqttClient
+    _CONFIGURABLE: type[SettingsClient] = HFSecurityMqttClient

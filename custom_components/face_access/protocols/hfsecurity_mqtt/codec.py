@@ -36,6 +36,7 @@ from ..model import (
 from ..wire import (
     DecodeError,
     integer as _int,
+    ip_address,
     loads_tolerant,
     number as _float,
     text as _text,
@@ -289,7 +290,7 @@ def credential_from(env: Envelope) -> CredentialEvent | None:
 
 def info_from_online(env: Envelope) -> DeviceInfo:
     """Read the device's name and IP from `Online` (§10.1)."""
-    return DeviceInfo(name=_text(env.fields.get("facesname")), ip=_text(env.fields.get("ip")))
+    return DeviceInfo(name=_text(env.fields.get("facesname")), ip=ip_address(env.fields.get("ip")))
 
 
 def ack_result(env: Envelope) -> None:

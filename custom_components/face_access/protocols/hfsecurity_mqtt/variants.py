@@ -20,6 +20,7 @@ from ..model import (
     PhotoLimits,
     ProtocolKey,
 )
+from .settings import ConfigGroup
 
 DEFAULT_TOPIC_PREFIX: Final = "mqtt/face"
 """The topic prefix of a factory-configured device (face_terminal_mqtt digest §2.2)."""
@@ -48,6 +49,8 @@ class MqttVariant:
     `search_extra`: further `SearchPersonList` fields the document requires.
     `name_prefixes`: default `facesname` prefixes, which tell family members apart in
     discovery.
+    `setting_groups`: the settings commands its document has (`settings.ConfigGroup`); a
+    device is never sent another group's command (the camera does not answer unknown ones).
     """
 
     protocol: ProtocolKey
@@ -60,6 +63,7 @@ class MqttVariant:
     delete_all_restarts: bool
     search_extra: Mapping[str, Any]
     name_prefixes: tuple[str, ...]
+    setting_groups: frozenset[ConfigGroup] = frozenset()
 
 
 # `pic` within 1 MB of base64 (terminal §4.1 L353, camera L304) -> 700 kB of JPEG; picURI
@@ -77,7 +81,11 @@ def _profile(model: str, capabilities: frozenset[Capability]) -> DeviceProfile:
     return DeviceProfile(
         manufacturer="HFSecurity",
         model=model,
-        capabilities=PEOPLE_CAPABILITIES | RECORD_CAPABILITIES | capabilities,
+        # Both documents have RebootDevice (terminal §9.7, camera §10.4) and settings.
+        capabilities=PEOPLE_CAPABILITIES
+        | RECORD_CAPABILITIES
+        | {Capability.SETTINGS, Capability.REBOOT}
+        | capabilities,
         photo_limits=PHOTO_LIMITS,
     )
 
@@ -96,6 +104,7 @@ FACE_TERMINAL: Final = MqttVariant(
     delete_all_restarts=True,  # §4.5 L756
     search_extra={},
     name_prefixes=("Face",),  # field notes §3.3.16: default facesname "Face1"
+    setting_groups=frozenset(ConfigGroup),  # §9.2, §9.3, §9.5, §9.10
 )
 
 CAMERA: Final = MqttVariant(
@@ -113,6 +122,7 @@ CAMERA: Final = MqttVariant(
     delete_all_restarts=False,  # §4.7 L908 says nothing of a restart
     search_extra={"Picture": 0},  # required by the §4.4.3 table
     name_prefixes=("IPC",),  # field notes §3.2: facesname "IPC1026700"
+    setting_groups=frozenset({ConfigGroup.SOUND}),  # §10.2 only; no door (digest §4.24)
 )
 
 VARIANTS: Final[dict[str, MqttVariant]] = {

@@ -26,10 +26,10 @@ from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
 from ..wire import DecodeError, number
-from . import codec
+from . import codec, settings as tablet_settings
 
 if TYPE_CHECKING:
-    from ..client import DeviceClient, InboundHttp
+    from ..client import DeviceClient, InboundHttp, SettingsClient
 
 # One logger for the protocol (the package's), so that its level is set in one place.
 _LOGGER = logging.getLogger(__package__)
@@ -48,7 +48,11 @@ _CONTROL = "control"  # a `type` 12 with the same `seq` (§12)
 _CONFIG = "config"  # a `type` 10 with settings (§9)
 _BATCH = "batch"  # a `type` 9 per chunk (§7)
 _TIME_SET = "time_set"  # nothing (§3.3)
-_KINDS = frozenset({_FACELIB, _QUERY, _CONTROL, _CONFIG, _BATCH, _TIME_SET})
+_CONFIG_SET = "config_set"  # a `type` 10 with the same `seq` and an `errcode` (§9)
+_REBOOT = "reboot"  # nothing (§11): done once delivered
+_KINDS = frozenset({_FACELIB, _QUERY, _CONTROL, _CONFIG, _BATCH, _TIME_SET, _CONFIG_SET, _REBOOT})
+# Delivered and forgotten: nothing confirms them.
+_UNCONFIRMED = frozenset({_TIME_SET, _REBOOT})
 _INTERNAL = frozenset({_CONFIG, _TIME_SET})  # queued by the client itself, ahead of users'
 
 
@@ -117,11 +121,14 @@ class TemperatureHttpClient:
             version=STORE_VERSION,
             seq_limit=codec.SEQ_LIMIT,
             kinds=_KINDS,
-            # Rebuilt at every boot of the tablet, and stale once Home Assistant restarted.
-            transient={_TIME_SET},
+            # Rebuilt at every boot of the tablet, and stale once Home Assistant restarted;
+            # a restart asked for before Home Assistant restarted must not happen later.
+            transient={_TIME_SET, _REBOOT},
             state=self._saved_state,
         )
         self._config = codec.TabletConfig()
+        # The whole `config` of the last query result since the tablet's boot (§9), or None.
+        self._settings_config: dict[str, Any] | None = None
         self._connected_once = False
         self._last_post: float | None = None
         self._uptime: int | None = None
@@ -290,6 +297,87 @@ class TemperatureHttpClient:
             )
         return list(people)
 
+    # ---- settings and restart (optional `SettingsClient`) ----------------------------------
+
+    async def read_settings(self) -> model.Settings:
+        """Return the tablet's settings from a `config` query (§9, answered a heartbeat later).
+
+        The query the client sends at each boot of the tablet is joined (or one queued);
+        a result already received since the boot is used as it is. Raises
+        DeviceTimeoutError when no result came in time (the query stays queued).
+        """
+        if self._settings_config is None:
+            existing = self._queue.find(lambda entry: entry.kind == _CONFIG)
+            if existing is not None:
+                seq = existing.seq
+            else:
+                seq = await self._queue.submit(
+                    _Entry(seq=0, kind=_CONFIG, command=codec.config_query())
+                )
+            # Not `_wait`: asked while the tablet's first heartbeat is handled, it does not
+            # count as online yet, and the answer is due a heartbeat later.
+            done, _config = await self._queue.wait(seq, self._confirm_timeout)
+            if not done or self._settings_config is None:
+                raise model.DeviceTimeoutError(
+                    "the settings have not arrived yet; the query waits for the next heartbeat"
+                )
+        return tablet_settings.settings_from(self._settings_config)
+
+    async def write_setting(
+        self, key: model.SettingKey, value: model.SettingValue
+    ) -> model.Settings:
+        """Set one setting: its whole `config` section, changed, then a query reads it back.
+
+        Raises InvalidRequestError for a value it cannot take, DeviceRefusedError for an
+        `errcode` 1 (incoming error) or 2 (configuration failed, §9 L2095-L2103) or a
+        read-back without the value, DeviceTimeoutError when the tablet has not confirmed in
+        time (an undelivered set is dropped after DOOR_COMMAND_TTL s, not applied later).
+        """
+        spec = tablet_settings.FIELDS_BY_KEY.get(key)
+        current = (await self.read_settings()).get(key)
+        if spec is None or current is None or self._settings_config is None:
+            raise model.InvalidRequestError(f"the tablet has no {key} setting")
+        wanted = current.check(value)
+        section = dict(self._settings_config.get(spec.section) or {})
+        section[spec.field] = spec.encode(wanted)
+        seq = await self._queue.submit(
+            _Entry(seq=0, kind=_CONFIG_SET, expires=self._now().timestamp() + DOOR_COMMAND_TTL),
+            lambda seq: tablet_settings.config_set(seq, spec.section, section),
+        )
+        done, errcode = await self._wait(seq)
+        if not done or errcode is None:
+            raise model.DeviceTimeoutError("the tablet has not confirmed the setting yet")
+        if errcode != 0:
+            raise model.DeviceRefusedError(
+                tablet_settings.CONFIG_ERRORS.get(errcode, "failed"), str(errcode)
+            )
+        self._settings_config = None
+        found = await self.read_settings()
+        after = found.get(key)
+        if after is None or not _same(after.value, wanted):
+            raise model.DeviceRefusedError("the tablet confirmed the setting but kept another")
+        return found
+
+    async def reboot(self) -> None:
+        """Queue `{"reboot": 1}` (§11) and wait until a heartbeat reply delivers it.
+
+        There is no acknowledgement; the new boot time in the next heartbeat shows it. Raises
+        DeviceTimeoutError when it could not be delivered in time (it is then dropped).
+        """
+        seq = await self._queue.submit(
+            _Entry(
+                seq=0,
+                kind=_REBOOT,
+                command={"reboot": 1},
+                expires=self._now().timestamp() + DOOR_COMMAND_TTL,
+            )
+        )
+        done, _outcome = await self._wait(seq)
+        if not done:
+            if (entry := self._queue.find(lambda queued: queued.seq == seq)) is not None:
+                self._queue.remove(entry)
+            raise model.DeviceTimeoutError("the tablet did not call in time to take the restart")
+
     # ---- inbound ----------------------------------------------------------------------------
 
     async def handle_request(self, request: HttpRequest) -> HttpReply:
@@ -353,7 +441,11 @@ class TemperatureHttpClient:
                 emit(model.Alive())
                 if (config := codec.config_from(upload)) is not None:
                     self._config = config
+                    if isinstance(raw := upload.body.get("config"), dict):
+                        self._settings_config = raw
                     self._resolve_kind(_CONFIG, config)
+                else:
+                    self._on_config_set_result(*codec.sub_result(upload, "config"))
             case 12:
                 emit(model.Alive())
                 self._on_control_result(*codec.sub_result(upload, "control"))
@@ -371,14 +463,16 @@ class TemperatureHttpClient:
             # First heartbeat since start, or the tablet rebooted (a new boot time).
             self._uptime = heartbeat.uptime
             self._hello_due = True
+            self._settings_config = None  # read again: it may have changed meanwhile
             self._connected_once = True
             self._info = model.DeviceInfo(firmware=heartbeat.app_version, ip=remote)
-            self._hub.emit(model.Connectivity(online=True, info=self._info))
             self._enqueue_internal(_Entry(seq=0, kind=_CONFIG, command=codec.config_query()))
             if self._sync_time:
                 self._enqueue_internal(
                     _Entry(seq=0, kind=_TIME_SET, command=codec.time_set(self._now()))
                 )
+            # After the config query is queued: a listener reading the settings joins it.
+            self._hub.emit(model.Connectivity(online=True, info=self._info))
         else:
             self._hub.emit(model.Alive())
         flight = self._queue.in_flight()
@@ -402,8 +496,8 @@ class TemperatureHttpClient:
         entry.delivered = self._now().timestamp()
         entry.heartbeats = 0
         command = self._command_of(entry)
-        if entry.kind == _TIME_SET:
-            self._queue.remove(entry)  # nothing confirms it (§3.3)
+        if entry.kind in _UNCONFIRMED:
+            self._queue.finish(entry, True)  # nothing confirms it (§3.3, §11)
         self._hello_due = False
         return {**command, "time_interval": self._interval}
 
@@ -458,6 +552,20 @@ class TemperatureHttpClient:
         )
         if entry is None:
             _LOGGER.debug("Tablet %s confirmed a door command nobody waits for", self.cid)
+            return
+        self._finish(entry, errcode)
+
+    def _on_config_set_result(self, seq: int | None, errcode: int | None) -> None:
+        """Match a config-set result (`type` 10 with `errcode`) to its command by `seq`."""
+        entry = self._queue.find(
+            lambda queued: (
+                queued.kind == _CONFIG_SET
+                and queued.delivered is not None
+                and (seq is None or queued.seq == seq)
+            )
+        )
+        if entry is None:
+            _LOGGER.debug("Tablet %s confirmed a setting nobody waits for", self.cid)
             return
         self._finish(entry, errcode)
 
@@ -523,3 +631,11 @@ if TYPE_CHECKING:
     # The client must stay a DeviceClient that takes HTTP; mypy checks it here.
     _CONFORMS: type[DeviceClient] = TemperatureHttpClient
     _INBOUND: type[InboundHttp] = TemperatureHttpClient
+    _CONFIGURABLE: type[SettingsClient] = TemperatureHttpClient
+
+
+def _same(read: model.SettingValue, written: model.SettingValue) -> bool:
+    """Tell whether a read-back value is the one written (numbers to 0.01)."""
+    if isinstance(read, (bool, str)) or isinstance(written, (bool, str)):
+        return read == written
+    return abs(float(read) - float(written)) < 0.005

@@ -41,6 +41,8 @@ PROFILE: Final = DeviceProfile(
     capabilities=PEOPLE_CAPABILITIES
     | RECORD_CAPABILITIES
     | {
+        Capability.SETTINGS,  # §9 config
+        Capability.REBOOT,  # §11 reboot
         Capability.OPEN_DOOR,
         Capability.BODY_TEMPERATURE,
         Capability.MASK,

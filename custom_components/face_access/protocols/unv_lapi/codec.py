@@ -17,7 +17,7 @@ import re
 from typing import Any, Final
 
 from .. import model
-from ..wire import DecodeError, integer, loads_tolerant, text
+from ..wire import DecodeError, integer, ip_address, loads_tolerant, text
 
 DEFAULT_PORT: Final = 80
 """The device's HTTP port: the document fixes none (digest §2.3); 80 on the DTM-600 (notes §1.3)."""
@@ -240,7 +240,7 @@ def identity_from(data: Any) -> Identity:
         serial=serial,
         info=model.DeviceInfo(
             name=text(data.get("DeviceName")),
-            ip=text(data.get("Address")),
+            ip=ip_address(data.get("Address")),
             firmware=text(data.get("FirmwareVersion")),
             model=text(data.get("DeviceModel")),
         ),
