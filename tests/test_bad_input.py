@@ -79,6 +79,8 @@ async def test_bad_input_is_dropped(
     """The message is dropped with exactly one log line; a good record afterwards works."""
     FakeTerminal(hass, mqtt_mock)
     await setup_entry(hass)
+    # The settings entities appear once the background read after set-up is done.
+    await hass.async_block_till_done(wait_background_tasks=True)
     fire(hass, REC_TOPIC, rec_push("381"))
     await settle(hass)
     assert hass.states.get(LAST_PERSON).state == "Ada"
@@ -166,6 +168,8 @@ async def test_a_stranger_from_another_device_on_its_own_topic(
     """Another device's records on its own topic are not ours and are not acknowledged."""
     FakeTerminal(hass, mqtt_mock)
     await setup_entry(hass)
+    # The settings entities appear once the background read after set-up is done.
+    await hass.async_block_till_done(wait_background_tasks=True)
     before = _snapshot(hass)
 
     fire(hass, f"{PREFIX}/9999999/Snap", str_snap_push("311", facesluiceId="9999999"))

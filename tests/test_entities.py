@@ -544,6 +544,8 @@ async def test_button_opens_the_door(hass: HomeAssistant, mqtt_mock: MqttMockHAC
     """Pressing reads the door mode, then sends `Unlock` (never retained)."""
     FakeTerminal(hass, mqtt_mock)
     await setup_entry(hass)
+    # The settings are read in the background after set-up; they are not the press's.
+    await hass.async_block_till_done(wait_background_tasks=True)
     mqtt_mock.async_publish.reset_mock()
 
     await _press(hass)

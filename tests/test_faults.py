@@ -256,6 +256,9 @@ async def test_a_flapping_device_changes_availability_once_per_change(
             for _ in range(FLAPS):
                 await rig.go_away()
                 await settle(hass)
+                # Whatever the visit started (the info and settings read) ends now that the
+                # device is gone: this wait returns only when it did.
+                await hass.async_block_till_done(wait_background_tasks=True)
                 # What waited on the device's last visit ends with it.
                 survivors += [task for task in integration_tasks() if task in previous]
                 # Taken while nothing is under way: what is allocated now is what is kept.
