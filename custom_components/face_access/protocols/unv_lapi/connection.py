@@ -242,10 +242,14 @@ class LapiConnection:
         Raises DeviceRefusedError for another host or an HTTP error, and the transport
         errors of `request`.
         """
-        target = URL(url)
-        if not target.is_absolute():
-            target = self._base.join(target)
-        if target.host != self._base.host or target.scheme not in ("http", "https"):
+        try:
+            target = URL(url)
+            if not target.is_absolute():
+                target = self._base.join(target)
+            host = target.host
+        except ValueError as err:  # the device's text is no URL (a bad port, say)
+            raise model.DeviceRefusedError("the device named no valid snapshot address") from err
+        if host != self._base.host or target.scheme not in ("http", "https"):
             raise model.DeviceRefusedError("the snapshot is not on the device")
         async with self._http.lock:
             reply = await self._send("GET", target, None)
