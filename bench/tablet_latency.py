@@ -1,4 +1,8 @@
-"""How long a temperature tablet's commands take, over real sockets on 127.0.0.1.
+"""How long a temperature tablet's commands take through its protocol client alone.
+
+Row 4 of ``scripts/bench`` (``bench.floors``) uses ``measure`` as the tablet's client-only
+figure beside its floor, one heartbeat period; run alone it prints the figures per period.
+Over real sockets on 127.0.0.1:
 
 The simulated tablet (simulators.temperature_http) posts to an aiohttp server that hands
 every POST to the integration's TemperatureHttpClient, as Home Assistant's webhook does. For
@@ -7,7 +11,7 @@ each heartbeat period it measures, from the call to its confirmation:
 - open the door: `control` in the next heartbeat reply, confirmed by the `type` 12;
 - enrol a person: `facelib_manage` in the next reply, confirmed by the heartbeat after it.
 
-    python -m benchmarks.tablet_latency [--periods 1 5] [--rounds 10]
+    python -m bench.tablet_latency [--periods 1 5] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -31,16 +35,19 @@ from simulators.temperature_http import TemperatureTabletSimulator
 CID = "0012b516a202"
 
 
-class _MemoryStore:
+class MemoryStore:
     """The queue store, in memory (Home Assistant's storage is not what is measured)."""
 
     def __init__(self) -> None:
+        """Start empty."""
         self.data: dict[str, Any] | None = None
 
     async def load(self) -> dict[str, Any] | None:
+        """Return what was saved."""
         return self.data
 
     async def save(self, data: dict[str, Any]) -> None:
+        """Keep ``data``."""
         self.data = data
 
 
@@ -51,11 +58,11 @@ def _free_port() -> int:
         return port
 
 
-async def _measure(period: int, rounds: int) -> dict[str, list[float]]:
+async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[float]]:
     """Return the door and enrolment latencies (s) with heartbeats every `period` s."""
     client = TemperatureHttpClient(
-        CID,
-        _MemoryStore(),
+        cid,
+        MemoryStore(),
         now=lambda: datetime.now().astimezone(),
         heartbeat_interval=period,
         confirm_timeout=10 * period + 10,
@@ -74,7 +81,7 @@ async def _measure(period: int, rounds: int) -> dict[str, list[float]]:
     await runner.setup()
     port = _free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    tablet = TemperatureTabletSimulator(f"http://127.0.0.1:{port}/tablet", CID)
+    tablet = TemperatureTabletSimulator(f"http://127.0.0.1:{port}/tablet", cid)
     photo = make_jpeg()
     results: dict[str, list[float]] = {"open_door": [], "enroll": []}
     try:
@@ -117,12 +124,12 @@ def _summary(values: list[float]) -> str:
 
 def main() -> None:
     """Run the measurement for each period and print one line per command."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.tablet_latency")
+    parser = argparse.ArgumentParser(prog="python -m bench.tablet_latency")
     parser.add_argument("--periods", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     for period in args.periods:
-        results = asyncio.run(_measure(period, args.rounds))
+        results = asyncio.run(measure(period, args.rounds))
         for command, values in results.items():
             print(f"heartbeat {period} s  {command:<9} n={len(values):<3} {_summary(values)}")
 

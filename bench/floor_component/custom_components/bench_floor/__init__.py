@@ -1,0 +1,205 @@
+"""The benchmark's floor: the least a Home Assistant integration can do with a push message.
+
+Not shipped. ``scripts/bench`` links it into its own Home Assistant configuration, beside
+Face Access, and sends it the same messages over the same transports:
+
+- MQTT: ``bench/floor/<seq>`` (through Home Assistant's MQTT integration);
+- a webhook: ``/api/webhook/bench_floor?seq=<seq>`` (local only, as Face Access's are);
+- a fixed path: ``POST /bench_floor/fixed?seq=<seq>`` (a view without login, as UNV's are).
+
+Each message becomes one event of an event entity (``event.bench_floor_<transport>``),
+with the sequence number as its only attribute, taken from the topic or the query string:
+the body is read whole (as any handler must) but never parsed, and no picture is touched.
+So the difference between Face Access's figures and these is what Face Access itself costs.
+
+It also hosts the event-loop probe (``probe.py``), read and reset over the websocket API
+(``bench_floor/probe``), so that every phase knows the longest stall of Home Assistant's
+loop while it ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import cProfile
+import gc
+import io
+import pstats
+import time
+from typing import Any
+
+from aiohttp import web
+from homeassistant.components.webhook import async_register as register_webhook
+from homeassistant.components.websocket_api import async_register_command
+from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.discovery import async_load_platform
+from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.helpers.typing import ConfigType
+import voluptuous as vol
+
+from .const import DOMAIN, FIXED_PATH, MQTT_TOPIC, TRANSPORTS, WEBHOOK_ID
+from .probe import LoopProbe
+
+CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
+
+type Sink = Callable[[str, str], None]
+"""``sink(transport, seq)``: hand one message to the transport's event entity."""
+
+
+def _sink(hass: HomeAssistant) -> Sink:
+    """Return the function that turns a message into its entity's event."""
+
+    @callback
+    def deliver(transport: str, seq: str) -> None:
+        entity = hass.data[DOMAIN]["entities"].get(transport)
+        if entity is not None:
+            entity.fire(seq)
+
+    return deliver
+
+
+class FixedPathView(HomeAssistantView):
+    """A fixed path without login, like the views a UNV terminal posts to."""
+
+    url = FIXED_PATH
+    name = "api:bench_floor:fixed"
+    requires_auth = False
+
+    def __init__(self, sink: Sink) -> None:
+        """Send each request to ``sink``."""
+        self._sink = sink
+
+    async def post(self, request: web.Request) -> web.Response:
+        """Read the body (unparsed), fire one event, answer 200."""
+        await request.read()
+        self._sink("fixed_path", request.query.get("seq", ""))
+        return web.json_response({"ok": True})
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the three entry points, the probe and the event entities."""
+    sink = _sink(hass)
+    probe = LoopProbe(hass.loop)
+    hass.data[DOMAIN] = {"entities": {}, "probe": probe}
+    probe.start()
+
+    async def on_webhook(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        await request.read()
+        sink("webhook", request.query.get("seq", ""))
+        return web.json_response({"ok": True})
+
+    register_webhook(hass, DOMAIN, "Benchmark floor", WEBHOOK_ID, on_webhook, local_only=True)
+    hass.http.register_view(FixedPathView(sink))
+    async_register_command(hass, ws_probe)
+    async_register_command(hass, ws_profile)
+    # In the background: start-up must not wait for an MQTT set-up that comes later.
+    hass.async_create_background_task(_subscribe_mqtt(hass, sink), "bench_floor MQTT")
+    hass.async_create_task(
+        async_load_platform(hass, Platform.EVENT, DOMAIN, {"transports": TRANSPORTS}, config)
+    )
+
+    @callback
+    def stop(_event: Any) -> None:
+        probe.stop()
+
+    hass.bus.async_listen_once("homeassistant_stop", stop)
+    return True
+
+
+async def _subscribe_mqtt(hass: HomeAssistant, sink: Sink) -> None:
+    """Subscribe to the floor's topic once Home Assistant's MQTT client exists.
+
+    The benchmark adds the MQTT integration after start-up, so this waits for it rather
+    than failing: ``mqtt`` is only an after-dependency.
+    """
+    from homeassistant.components import mqtt  # noqa: PLC0415 - only once MQTT is wanted
+
+    # Without an MQTT entry the wait returns at once: poll, never spin.
+    while not await _mqtt_ready(hass):  # noqa: ASYNC110 - nothing to wait on before MQTT exists
+        await asyncio.sleep(0.5)
+
+    @callback
+    def on_message(message: mqtt.ReceiveMessage) -> None:
+        sink("mqtt", message.topic.rsplit("/", 1)[-1])
+
+    # QoS 1, as Face Access subscribes: the broker then waits for each acknowledgement too.
+    await mqtt.async_subscribe(hass, f"{MQTT_TOPIC}/+", on_message, qos=1, encoding=None)
+    hass.data[DOMAIN]["mqtt_ready"] = True
+
+
+async def _mqtt_ready(hass: HomeAssistant) -> bool:
+    """Tell whether Home Assistant's MQTT client is there (waiting for it once it is set up)."""
+    from homeassistant.components import mqtt  # noqa: PLC0415 - only once MQTT is wanted
+
+    return bool(
+        hass.config_entries.async_entries("mqtt")
+    ) and await mqtt.async_wait_for_mqtt_client(hass)
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "bench_floor/probe",
+        vol.Optional("reset", default=False): bool,
+        vol.Optional("collect", default=False): bool,
+    }
+)
+@callback
+def ws_probe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Answer the probe's figures since its last reset (and reset it when asked).
+
+    ``collect``: first run a full garbage collection (timed, in ``collect_ms``), so that
+    every measured run starts from the same heap and a full collection due anyway does
+    not fall at random into one run: its pause is reported on its own instead.
+    """
+    data = hass.data[DOMAIN]
+    probe: LoopProbe = data["probe"]
+    collect_ms = None
+    if msg["collect"]:
+        started = time.perf_counter()
+        gc.collect()
+        collect_ms = round((time.perf_counter() - started) * 1000, 1)
+    result = probe.figures()
+    result["collect_ms"] = collect_ms
+    result["mqtt_ready"] = bool(data.get("mqtt_ready"))
+    if msg["reset"]:
+        probe.reset()
+    connection.send_result(msg["id"], result)
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "bench_floor/profile",
+        vol.Required("action"): vol.In(["start", "stop"]),
+    }
+)
+@callback
+def ws_profile(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Start or stop a cProfile of the event loop's thread; stopping returns the top lines.
+
+    Only the loop's thread is profiled: it is the one whose time makes latency and stalls
+    (executor jobs run elsewhere). For finding where a record's time goes, not for timing.
+    """
+    data = hass.data[DOMAIN]
+    if msg["action"] == "start":
+        profiler = cProfile.Profile()
+        data["profiler"] = profiler
+        profiler.enable()
+        connection.send_result(msg["id"], {})
+        return
+    profiler = data.pop("profiler", None)
+    if profiler is None:
+        connection.send_result(msg["id"], {"tottime": "", "cumulative": ""})
+        return
+    profiler.disable()
+    result: dict[str, str] = {}
+    for order in ("tottime", "cumulative"):
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(40)
+        result[order] = stream.getvalue()
+    connection.send_result(msg["id"], result)
