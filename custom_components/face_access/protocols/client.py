@@ -10,6 +10,7 @@ every request the device sends (webhook or fixed path).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 import logging
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +27,7 @@ from .model import (
     SettingKey,
     Settings,
     SettingValue,
+    UploadProblem,
 )
 
 
@@ -131,6 +133,50 @@ class SettingsClient(Protocol):
 
     async def reboot(self) -> None:
         """Restart the device; it goes offline and comes back by itself."""
+
+
+@runtime_checkable
+class UploadCheckClient(Protocol):
+    """A client that can read and fix what its device uploads (`Capability.UPLOAD_CHECK`).
+
+    Optional: a protocol offers it where its document lets the platform read the device's
+    upload configuration (`GetMQTTconfig`, `request app params`, ...). Errors as for
+    `DeviceClient`.
+    """
+
+    async def check_uploads(self) -> list[UploadProblem]:
+        """Read the device's upload configuration; return each setting that is not as needed.
+
+        An empty list means the device sends everything Home Assistant needs.
+        """
+        ...
+
+    async def fix_uploads(self) -> list[UploadProblem]:
+        """Set what `check_uploads` reports, read it back and return what is still not right.
+
+        Raises DeviceRefusedError with the device's reason when it refuses the change.
+        """
+        ...
+
+
+@runtime_checkable
+class CatchUpClient(Protocol):
+    """A client whose device can send the records of a past window again (`Capability.CATCH_UP`).
+
+    Optional: a protocol offers it where its document has a way to ask for them
+    (`ManualPushRecords`, `request records`, ...). Errors as for `DeviceClient`.
+    """
+
+    async def fetch_records(self, start: datetime, end: datetime) -> int | None:
+        """Ask the device for its records between `start` and `end` (device-local, naive).
+
+        They reach the client's listeners as ordinary messages with `historical` set: before
+        this returns for a device that answers with the records (the number is returned),
+        after it for a device that pushes them again on its own (None: it does not say how
+        many). Copies of records already seen carry their usual `key`, so the owner can
+        drop them.
+        """
+        ...
 
 
 class StateStore(Protocol):

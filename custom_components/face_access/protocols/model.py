@@ -45,6 +45,10 @@ class Capability(StrEnum):
     """The client is a `SettingsClient` whose settings can be read and written."""
     REBOOT = "reboot"
     """The client is a `SettingsClient` whose `reboot` restarts the device."""
+    UPLOAD_CHECK = "upload_check"
+    """The client is an `UploadCheckClient`: it reads, and can turn on, what the device sends."""
+    CATCH_UP = "catch_up"
+    """The client is a `CatchUpClient`: the device can send the records of a past window again."""
 
 
 PEOPLE_CAPABILITIES = frozenset(
@@ -328,6 +332,21 @@ type DeviceMessage = (
     | NeedsAttention
 )
 type MessageCallback = Callable[[DeviceMessage], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadProblem:
+    """One upload setting of a device that keeps something from Home Assistant.
+
+    `setting` is the vendor document's name of the setting (`RecordUploadType`, say, or
+    `upload_info.server_port`), shown to the user as it is written on the device's own pages;
+    `current` is the value the device reported (None when it reported none), `needed` the
+    value Home Assistant needs. Neither ever holds a credential.
+    """
+
+    setting: str
+    current: str | None
+    needed: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
