@@ -8,7 +8,9 @@ come from ``bench.tablet_latency`` (the former ``benchmarks`` package).
 
 An enrolment's floor is the interval the vendor document demands between two photo
 commands (``ProtocolAdapter.photo_interval``) or, without one, the time the client alone
-takes to enrol one person.
+takes to enrol one person. Where the protocol has a batch operation (the MQTT family's
+``EditPersonsNew``), the floor is its client's ``enroll_batch`` alone enrolling everyone,
+the photos served from a bare HTTP server on 127.0.0.1 (``enroll_batch_client_only``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from datetime import UTC, datetime
 import threading
 import time
 from typing import Any, Protocol
+import uuid
 
 import aiohttp
+from aiohttp import web
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from custom_components.face_access.protocols.client import BatchEnrollClient
 from custom_components.face_access.protocols.face_capture_http.client import (
     FaceCaptureHttpClient,
 )
@@ -34,7 +39,10 @@ from custom_components.face_access.protocols.face_capture_http.connection import
 from custom_components.face_access.protocols.hfsecurity_mqtt.client import HFSecurityMqttClient
 from custom_components.face_access.protocols.hfsecurity_mqtt.variants import CAMERA, FACE_TERMINAL
 from custom_components.face_access.protocols.images import normalize_photo
-from custom_components.face_access.protocols.model import Enrollment
+from custom_components.face_access.protocols.model import Capability, Enrollment
+from custom_components.face_access.protocols.temperature_http.codec import (
+    PROFILE as TABLET_PROFILE,
+)
 from custom_components.face_access.protocols.unv_lapi.client import UnvLapiClient
 from custom_components.face_access.protocols.unv_lapi.connection import LapiConnection
 
@@ -64,7 +72,10 @@ class PahoTransport:
     def __init__(self, port: int, loop: asyncio.AbstractEventLoop) -> None:
         """Connect to the broker on 127.0.0.1:``port``."""
         self._loop = loop
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-floor-{port}")
+        # Unique: a broker drops the older of two connections with one client ID.
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bench-floor-{port}-{uuid.uuid4().hex[:8]}"
+        )
         connected = threading.Event()
         self._client.on_connect = lambda *_args: connected.set()
         self._client.connect("127.0.0.1", port)
@@ -206,3 +217,81 @@ async def enroll_client_only(
         finally:
             await client.stop()
             close()
+
+
+class PhotoServer:
+    """One photo served over HTTP on 127.0.0.1 at any path, for a device to download."""
+
+    def __init__(self, jpeg: bytes) -> None:
+        """Serve ``jpeg``; nothing listens before ``start``."""
+        self._jpeg = jpeg
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_get("/{name}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _serve(self, _request: web.Request) -> web.Response:
+        return web.Response(body=self._jpeg, content_type="image/jpeg")
+
+
+async def enroll_batch_client_only(
+    device: BenchDevice, mqtt_port: int, photo: bytes, people: int
+) -> float | None:
+    """Enrol ``people`` people with the client's ``enroll_batch`` alone; seconds in all.
+
+    None when the protocol has no batch operation. The people are the floor's own
+    (``FLOOR_ID_BASE``); the photos come from a ``PhotoServer`` when the device downloads.
+    """
+    async with aiohttp.ClientSession() as session:
+        client, close = await _client_for(device, mqtt_port, session)
+        server: PhotoServer | None = None
+        try:
+            profile = client.profile  # type: ignore[attr-defined]
+            if Capability.BATCH_ENROLL not in profile.capabilities or not isinstance(
+                client, BatchEnrollClient
+            ):
+                return None
+            jpeg = await asyncio.to_thread(normalize_photo, photo, profile.photo_limits)
+            enrollments = [
+                Enrollment(person_id=str(FLOOR_ID_BASE + number), name="Floor", photo_jpeg=jpeg)
+                for number in range(people)
+            ]
+            urls = None
+            if client.batch_needs_urls:
+                server = PhotoServer(jpeg)
+                await server.start()
+                urls = {e.person_id: f"{server.base}/{e.person_id}.jpg" for e in enrollments}
+            started = time.perf_counter()
+            outcomes = await client.enroll_batch(enrollments, urls)
+            seconds = time.perf_counter() - started
+            failed = [o for o in outcomes.values() if isinstance(o, Exception)]
+            if failed:
+                raise RuntimeError(f"the floor's batch failed for {len(failed)}: {failed[0]}")
+            return seconds
+        finally:
+            if server is not None:
+                await server.stop()
+            await client.stop()
+            close()
+
+
+async def tablet_batch_client_only(photo: bytes, people: int) -> float:
+    """Enrol ``people`` people on a tablet with its client's ``enroll_batch`` alone; seconds.
+
+    The ``facelib_batch`` chain (temperature_http digest §7) on the bench's heartbeat period
+    (``bench.tablet_latency.measure_batch``).
+    """
+    jpeg = await asyncio.to_thread(normalize_photo, photo, TABLET_PROFILE.photo_limits)
+    return await tablet_latency.measure_batch(TABLET_HEARTBEAT, people, jpeg, cid="be0cf1005000")

@@ -14,14 +14,18 @@ import base64
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 import itertools
-import math
 from pathlib import Path
 import statistics
 import time
 from typing import Any
 
 from .devices import BenchDevice, add_device, find_ids, reload_all, remove, wait_answered
-from .floors import door_client_only, enroll_client_only
+from .floors import (
+    door_client_only,
+    enroll_batch_client_only,
+    enroll_client_only,
+    tablet_batch_client_only,
+)
 from .hass import FLOOR_FIXED_PATH, FLOOR_TOPIC, FLOOR_WEBHOOK_PATH, BenchHass, proc_sample
 from .images import jpeg_of_size
 from .load import Collector, LoadGenerator, LoadResult, next_seq, percentile
@@ -35,8 +39,6 @@ TABLET_BATCH = 20
 """People per ``facelib_batch`` (temperature-terminal §7): the tablet's batch operation."""
 ENROLL_ID_BASE = 500_000
 """The staff's person IDs are this plus 0..people-1."""
-ENROLL_IN_FLIGHT = 4
-"""Service calls in flight per device: a command queue stays fed, as a script's would."""
 WARM_UP_RATE = 10.0
 WARM_UP_SECONDS = 0.5
 """Records sent, unmeasured, before each measured run (``Run._warm_up``)."""
@@ -50,9 +52,9 @@ PROFILE_SECONDS = 5.0
 class Settings:
     """How long and how much each phase measures.
 
-    The full run's durations keep it under 20 minutes on 2 cores: enrollment alone waits
-    out 200 tablet heartbeats (about 7 minutes), so ingest gets 20 s per rate (1,000
-    records at 50/s, enough for a p99).
+    The full run's durations keep it under 20 minutes on 2 cores: ingest gets 20 s per rate
+    (1,000 records at 50/s, enough for a p99); enrollment goes in batches where the protocol
+    has them (about a minute for 200 people on every protocol, floors included).
     """
 
     quick: bool = False
@@ -65,6 +67,9 @@ class Settings:
     enroll_people: int = 200
     floor_enroll_people: int = 5
     warm_up: bool = True
+    phases: tuple[str, ...] = ("scale", "ingest", "commands", "enrollment")
+    enroll_protocols: tuple[str, ...] | None = None
+    """The protocols the enrollment phase enrols on (None: all)."""
 
     @classmethod
     def smoke_run(cls) -> Settings:
@@ -128,7 +133,7 @@ class Progress:
 def estimates(settings: Settings) -> list[tuple[str, float]]:
     """Return the phases and their rough durations, for the progress lines."""
     per_run = settings.ingest_seconds + 2.5
-    enroll = settings.enroll_people * TABLET_HEARTBEAT + 10
+    enroll = settings.enroll_people * 0.3 + 4 * TABLET_HEARTBEAT + 20
     return [
         ("start", 60.0),
         ("scale", sum(1.5 * n + settings.scale_seconds + 5 for n in settings.scale_levels)),
@@ -478,37 +483,31 @@ class Run:
     # -------------------------------------------------------------- enrollment
 
     async def _enroll_all(self, device: BenchDevice, photo: str, people: int) -> Row:
-        """Enrol ``people`` people on ``device`` with the service; time until it holds them."""
+        """Enrol ``people`` people on ``device`` as the roster sync does; time until it holds them.
+
+        Through ``batch_enroll.async_enroll_many`` (``bench_floor/enroll_many``): in batches
+        where the protocol has them, one by one elsewhere.
+        """
         assert self.bench.client is not None
         client = self.bench.client
-        statuses: dict[str, int] = {}
-        limit = asyncio.Semaphore(ENROLL_IN_FLIGHT)
         # Numbers: UNV person IDs must be (1 to 2^32 - 1); every protocol takes them.
         ids = [str(ENROLL_ID_BASE + number) for number in range(people)]
-
-        async def enroll(number: int) -> None:
-            async with limit:
-                response = await client.call_service(
-                    "face_access",
-                    "enroll_person",
-                    {
-                        "device_id": device.ha_device_id,
-                        "person_id": ids[number],
-                        "name": f"Person {number}",
-                        "photo_path": photo,
-                    },
-                    response=True,
-                )
-            for result in response["results"].values():
-                statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-
         wanted = set(ids)
 
         def held() -> int:
             return len(wanted.intersection(device.simulator.persons))
 
         started = time.monotonic()
-        await asyncio.gather(*(enroll(number) for number in range(people)))
+        response = await client.websocket(
+            {
+                "type": "bench_floor/enroll_many",
+                "device_id": device.ha_device_id,
+                "photo_path": photo,
+                "person_ids": ids,
+            },
+            seconds=people * 15 + 120,
+        )
+        statuses: dict[str, int] = response["statuses"]
         answered = time.monotonic() - started
         # "pending" answers finish later: the device holding everyone is the end.
         deadline = started + people * 10 + 60
@@ -516,8 +515,8 @@ class Run:
             # The simulator's people are a thread's state: polling it is all there is.
             await asyncio.sleep(0.2)
         return {
-            "seconds": round(time.monotonic() - started, 1),
-            "calls_answered_seconds": round(answered, 1),
+            "seconds": round(time.monotonic() - started, 2),
+            "calls_answered_seconds": round(answered, 2),
             "on_device": held(),
             "statuses": statuses,
         }
@@ -528,28 +527,52 @@ class Run:
         source = jpeg_of_size(PHOTO_BYTES, seed=3)
         photo = self.bench.photos / "staff.jpg"
         await asyncio.to_thread(photo.write_bytes, source)
+        adapters = [
+            adapter
+            for adapter in ADAPTERS
+            if self.settings.enroll_protocols is None
+            or adapter.protocol in self.settings.enroll_protocols
+        ]
         results = await asyncio.gather(
             *(
                 self._enroll_all(self.base[adapter.protocol], str(photo), people)
-                for adapter in ADAPTERS
+                for adapter in adapters
             )
         )
-        for adapter, measured in zip(ADAPTERS, results, strict=True):
+        for adapter, measured in zip(adapters, results, strict=True):
             device = self.base[adapter.protocol]
             extra: Row = {}
             if adapter.heartbeat_bound and adapter.photo_interval is not None:
-                # The tablet has a batch operation: 20 people per heartbeat reply (§7).
-                per_command = adapter.photo_interval
-                floor = math.ceil(people / TABLET_BATCH) * adapter.photo_interval
+                # The tablet's batch operation: chunks of 20 chained by `type` 9 (§7).
+                floor = await tablet_batch_client_only(source, people)
+                per_command = floor / people
                 one_each = people * adapter.photo_interval
                 basis = (
-                    f"facelib_batch of {TABLET_BATCH} people per heartbeat reply "
-                    f"({TABLET_HEARTBEAT} s period)"
+                    f"facelib_batch chain of {TABLET_BATCH} people per reply: the client's "
+                    f"enroll_batch alone, from mid heartbeat ({TABLET_HEARTBEAT} s period)"
                 )
                 extra = {
                     "floor_one_per_reply_seconds": one_each,
                     "ratio_one_per_reply": _ratio(measured["seconds"], one_each),
                 }
+            elif (
+                batch := await enroll_batch_client_only(
+                    device, self.bench.mqtt_port, source, people
+                )
+            ) is not None:
+                # EditPersonsNew: everyone in batches of 1000 (face_terminal_mqtt §4.13).
+                per_command = batch / people
+                floor = batch
+                basis = (
+                    f"EditPersonsNew: the client's enroll_batch alone, {people} people, "
+                    "photos downloaded by the device"
+                )
+                if adapter.photo_interval is not None:
+                    one_each = (people - 1) * adapter.photo_interval
+                    extra = {
+                        "floor_one_by_one_seconds": one_each,
+                        "ratio_one_by_one": _ratio(measured["seconds"], one_each),
+                    }
             elif adapter.photo_interval is not None:
                 # The first command goes at once; each further one waits the interval.
                 alone = await enroll_client_only(device, self.bench.mqtt_port, source, 1)
@@ -571,7 +594,7 @@ class Run:
                     "protocol": adapter.protocol,
                     "people": people,
                     "photo_bytes": len(source),
-                    "in_flight": ENROLL_IN_FLIGHT,
+                    "path": "async_enroll_many",
                     **measured,
                     "floor_seconds": round(floor, 2),
                     "floor_per_person_s": round(per_command, 3),

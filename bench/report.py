@@ -332,8 +332,9 @@ def markdown(results: Mapping[str, Any]) -> str:
     )
     out += [
         "",
-        f"**Enrollment** (through `face_access.enroll_person`, {settings['enroll_people']} "
-        f"people, all protocols at once). Target: {TARGETS['enroll']}.",
+        f"**Enrollment** (through `batch_enroll.async_enroll_many`, the roster sync's path: "
+        f"batches where the protocol has them, {settings['enroll_people']} people, all "
+        f"protocols at once). Target: {TARGETS['enroll']}.",
         "",
     ]
     out += _table(

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 import socket
 import statistics
@@ -27,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from custom_components.face_access.protocols.http import HttpRequest
-from custom_components.face_access.protocols.model import Enrollment
+from custom_components.face_access.protocols.model import CommandResult, Enrollment
 from custom_components.face_access.protocols.temperature_http import TemperatureHttpClient
 from simulators.images import make_jpeg
 from simulators.temperature_http import TemperatureTabletSimulator
@@ -58,8 +60,11 @@ def _free_port() -> int:
         return port
 
 
-async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[float]]:
-    """Return the door and enrolment latencies (s) with heartbeats every `period` s."""
+@asynccontextmanager
+async def _running(
+    period: int, cid: str
+) -> AsyncIterator[tuple[TemperatureHttpClient, TemperatureTabletSimulator]]:
+    """Yield a started client and a simulated tablet on its heartbeat period and clock."""
     client = TemperatureHttpClient(
         cid,
         MemoryStore(),
@@ -82,8 +87,6 @@ async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[fl
     port = _free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     tablet = TemperatureTabletSimulator(f"http://127.0.0.1:{port}/tablet", cid)
-    photo = make_jpeg()
-    results: dict[str, list[float]] = {"open_door": [], "enroll": []}
     try:
         await asyncio.to_thread(tablet.start)
         settled = await asyncio.to_thread(
@@ -92,6 +95,18 @@ async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[fl
             30.0,
         )
         assert settled, "the tablet never took the heartbeat period and the clock"
+        yield client, tablet
+    finally:
+        await asyncio.to_thread(tablet.stop)
+        await runner.cleanup()
+    assert not tablet.protocol_violations, tablet.protocol_violations
+
+
+async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[float]]:
+    """Return the door and enrolment latencies (s) with heartbeats every `period` s."""
+    photo = make_jpeg()
+    results: dict[str, list[float]] = {"open_door": [], "enroll": []}
+    async with _running(period, cid) as (client, tablet):
         for number in range(rounds):
             # Each command starts at another point of the heartbeat cycle, as a user's would.
             await asyncio.sleep(period * ((number * 0.37) % 1))
@@ -105,12 +120,30 @@ async def measure(period: int, rounds: int, cid: str = CID) -> dict[str, list[fl
             )
             assert not outcome.pending
             results["enroll"].append(time.perf_counter() - start)
-    finally:
-        await asyncio.to_thread(tablet.stop)
-        await runner.cleanup()
-    assert tablet.unlock_count == rounds
-    assert not tablet.protocol_violations, tablet.protocol_violations
+        assert tablet.unlock_count == rounds
     return results
+
+
+async def measure_batch(period: int, people: int, photo: bytes, cid: str = CID) -> float:
+    """Return the seconds `enroll_batch` takes to put `people` people on the tablet.
+
+    `facelib_batch` chunks of 20 (§7): the first rides a heartbeat reply, each further one
+    the reply to the previous chunk's `type` 9. The call starts at a random point of the
+    heartbeat cycle, as a user's would.
+    """
+    enrollments = [
+        Enrollment(person_id=f"b{number}", name="Bench", photo_jpeg=photo)
+        for number in range(people)
+    ]
+    async with _running(period, cid) as (client, tablet):
+        await asyncio.sleep(period * 0.5)
+        start = time.perf_counter()
+        outcomes = await client.enroll_batch(enrollments)
+        seconds = time.perf_counter() - start
+        assert len(tablet.persons) == people
+    failed = [o for o in outcomes.values() if not isinstance(o, CommandResult) or o.pending]
+    assert not failed, failed[0]
+    return seconds
 
 
 def _summary(values: list[float]) -> str:

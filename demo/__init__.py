@@ -5,11 +5,13 @@ One Python process runs everything: an MQTT broker (amqtt, a child process), Hom
 linked into its configuration directory) and one simulated device per implemented protocol
 (in-process threads, so a check can read what a device received). Home Assistant is set up
 over its own HTTP API exactly as a person would through the web UI: onboarding, the MQTT
-integration, each device through the config flow, then a small roster of people enrolled
-with the ``face_access.enroll_person`` service.
+integration, each device through the config flow, then the People entry with a small
+roster, each person added with its *Add person* flow (photo uploaded); the integration's
+sync then puts them on every terminal.
 
 Modules: ``config`` (the configuration directory and its state), ``processes`` (child
 processes that never outlive the demo), ``hass_api`` (a minimal REST and websocket client),
 ``devices`` (the table of demo devices and their activity), ``roster`` (the people),
-``checks`` (what ``--check`` verifies) and ``runner`` (the order of things).
+``people`` (the People entry and its person subentries), ``dashboard`` (the Doors
+dashboard), ``checks`` (what ``--check`` verifies) and ``runner`` (the order of things).
 """

@@ -48,7 +48,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help=(
             "headless self-test in a fresh temporary directory on free ports: exit 0 only if "
-            "every device is online, sends events, lists the roster and opens its door"
+            "every person of the People entry is enrolled everywhere, and every device is "
+            "online, sends events, lists the roster and opens its door"
         ),
     )
     parser.add_argument(

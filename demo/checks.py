@@ -1,9 +1,12 @@
 """What ``scripts/demo --check`` verifies, through Home Assistant's own API.
 
-Per device: it is online (its connectivity sensor), its activity reached Home Assistant (the
-``access`` event entity fired and the ``last_capture`` picture is served), the enrolled
-roster comes back from ``face_access.list_people``, and pressing ``open_door`` reaches the
-simulated terminal (or, for a device without a door, that there is no such button). A spare
+First the roster: each person of the People entry has a device whose *Enrollment* sensor
+reaches ``enrolled``, with every demo device among its terminals (the integration's sync put
+them there, one device at a time per protocol). Per device: it is online (its connectivity
+sensor), its activity reached Home Assistant (the ``access`` event entity fired and the
+``last_capture`` picture is served), the roster comes back from ``face_access.list_people``,
+and pressing ``open_door`` reaches the simulated terminal (or, for a device without a door,
+that there is no such button). A spare
 device (left for the user to add in the UI) must only run: connected to the broker and
 announcing itself. Then, for Home Assistant as a whole: the Doors dashboard has a card per
 device, every integration is set up (no red card under *Devices & services*), and its log
@@ -22,10 +25,10 @@ from typing import Any
 
 from simulators.base import Simulator
 
-from . import dashboard
+from . import dashboard, people
 from .devices import DemoDevice
-from .hass_api import HassClient
-from .roster import ROSTER
+from .hass_api import HassApiError, HassClient, JsonObject
+from .roster import ROSTER, Person
 
 _RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 """The start of a record in ``home-assistant.log`` (its time stamp)."""
@@ -33,6 +36,9 @@ _ERROR_LEVEL = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
 
 _POLL = 0.5
 """Seconds between two looks at a state that is not there yet."""
+ROSTER_WAIT = 90.0
+"""Seconds the roster may take to reach one device, or one person every device (the sync
+works one device at a time per protocol, the tablet's commands ride on its heartbeats)."""
 
 
 @dataclass
@@ -60,19 +66,21 @@ class CheckResult:
     detail: str
 
 
-class _Deadline:
+class Deadline:
     """The time left for the whole check, in seconds (monotonic clock)."""
 
     def __init__(self, seconds: float) -> None:
+        """Start counting down ``seconds`` now."""
         self._end = time.monotonic() + seconds
 
     @property
     def left(self) -> float:
+        """Return the seconds left (0 once over)."""
         return max(0.0, self._end - time.monotonic())
 
 
 async def _wait_for[T](
-    probe: Callable[[], Awaitable[T | None]], deadline: _Deadline, limit: float
+    probe: Callable[[], Awaitable[T | None]], deadline: Deadline, limit: float
 ) -> T | None:
     """Call ``probe`` until it returns something other than None, for at most ``limit`` s."""
     end = time.monotonic() + min(limit, deadline.left)
@@ -83,7 +91,7 @@ async def _wait_for[T](
         await asyncio.sleep(_POLL)
 
 
-async def _check_online(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+async def _check_online(client: HassClient, device: RunningDevice, deadline: Deadline) -> str:
     entity_id = device.entities.get("online")
     if entity_id is None:
         raise AssertionError("no connectivity entity")
@@ -98,7 +106,7 @@ async def _check_online(client: HassClient, device: RunningDevice, deadline: _De
     return f"{entity_id} on"
 
 
-async def _check_access(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+async def _check_access(client: HassClient, device: RunningDevice, deadline: Deadline) -> str:
     entity_id = device.entities.get("access")
     if entity_id is None:
         raise AssertionError("no access event entity")
@@ -117,7 +125,7 @@ async def _check_access(client: HassClient, device: RunningDevice, deadline: _De
     return f"{entity_id}: {attributes.get('event_type')} ({who})"
 
 
-async def _check_picture(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+async def _check_picture(client: HassClient, device: RunningDevice, deadline: Deadline) -> str:
     entity_id = device.entities.get("last_capture")
     if entity_id is None:
         raise AssertionError("no last_capture image entity")
@@ -132,18 +140,35 @@ async def _check_picture(client: HassClient, device: RunningDevice, deadline: _D
     return f"{entity_id}: JPEG, {len(picture)} bytes"
 
 
-async def _check_roster(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
-    response = await client.call_service(
-        "face_access", "list_people", {"device_id": device.ha_device_id}, response=True
-    )
-    listed = {person["person_id"]: person["name"] for person in response["people"]}
+async def _check_roster(client: HassClient, device: RunningDevice, deadline: Deadline) -> str:
     expected = {person.person_id: person.name for person in ROSTER}
-    if listed != expected:
-        raise AssertionError(f"list_people returned {listed}, expected {expected}")
-    return f"list_people: {', '.join(sorted(listed.values()))} (total {response['total']})"
+    last: JsonObject = {}
+    failure = ""
+
+    async def probe() -> JsonObject | None:
+        nonlocal last, failure
+        try:
+            response: JsonObject = await client.call_service(
+                "face_access", "list_people", {"device_id": device.ha_device_id}, response=True
+            )
+        except HassApiError as err:  # the device busy with the sync's commands: look again
+            failure = str(err)
+            return None
+        last = response
+        listed = {person["person_id"]: person["name"] for person in response["people"]}
+        return response if listed == expected else None
+
+    response = await _wait_for(probe, deadline, ROSTER_WAIT)
+    if response is None:
+        listed = {person["person_id"]: person["name"] for person in last.get("people", [])}
+        raise AssertionError(
+            f"list_people returned {listed if last else failure}, expected {expected}"
+        )
+    names = sorted(person["name"] for person in response["people"])
+    return f"list_people: {', '.join(names)} (total {response['total']})"
 
 
-async def _check_open_door(client: HassClient, device: RunningDevice, deadline: _Deadline) -> str:
+async def _check_open_door(client: HassClient, device: RunningDevice, deadline: Deadline) -> str:
     entity_id = device.entities.get("open_door")
     if not device.simulator.has_door:
         if entity_id is not None:
@@ -170,18 +195,18 @@ def door_via(simulator: Simulator) -> str:
 
 
 _DEVICE_CHECKS: tuple[
-    tuple[str, Callable[[HassClient, RunningDevice, _Deadline], Awaitable[str]]], ...
+    tuple[str, Callable[[HassClient, RunningDevice, Deadline], Awaitable[str]]], ...
 ] = (
     ("online", _check_online),
     ("access event", _check_access),
     ("last capture picture", _check_picture),
-    ("enrolled roster", _check_roster),
+    ("roster on the device", _check_roster),
     ("open door", _check_open_door),
 )
 
 
 async def _check_spare_running(
-    client: HassClient, device: RunningDevice, deadline: _Deadline
+    client: HassClient, device: RunningDevice, deadline: Deadline
 ) -> str:
     """Check that the spare device runs and announces itself, ready to be added in the UI."""
     simulator = device.simulator
@@ -201,8 +226,55 @@ async def _check_spare_running(
 
 
 _SPARE_CHECKS: tuple[
-    tuple[str, Callable[[HassClient, RunningDevice, _Deadline], Awaitable[str]]], ...
+    tuple[str, Callable[[HassClient, RunningDevice, Deadline], Awaitable[str]]], ...
 ] = (("simulator running", _check_spare_running),)
+
+
+async def check_enrollment(
+    client: HassClient,
+    people_entry_id: str,
+    person: Person,
+    devices: list[RunningDevice],
+    deadline: Deadline,
+) -> str:
+    """Check that ``person``'s *Enrollment* sensor says ``enrolled``, on every demo device.
+
+    The sensor's ``terminals`` attribute names each terminal (its device name) with the
+    person's status there; every device in ``devices`` must be among them, ``enrolled``.
+    """
+    if not people_entry_id:
+        raise AssertionError("there is no People entry")
+    names = {
+        device["id"]: device.get("name_by_user") or device.get("name")
+        for device in await client.devices()
+    }
+    wanted = {str(names.get(device.ha_device_id)) for device in devices}
+    last: JsonObject | None = None
+    found: people.PersonSubentry | None = None
+
+    async def probe() -> JsonObject | None:
+        nonlocal last, found
+        roster = await people.roster_people(client, people_entry_id)
+        found = next((p for p in roster if p.person_id == person.person_id), None)
+        if found is None or not found.enrollment:
+            return None
+        last = await client.state(found.enrollment)
+        if last is None or last["state"] != people.ENROLLED:
+            return None
+        terminals = last["attributes"].get("terminals") or {}
+        on = {name for name, status in terminals.items() if status.get("status") == "enrolled"}
+        return last if wanted <= on else None
+
+    state = await _wait_for(probe, deadline, ROSTER_WAIT)
+    if found is None:
+        raise AssertionError(f"the People entry has no person {person.person_id}")
+    if not found.enrollment:
+        raise AssertionError(f"{person.name} has no Enrollment sensor")
+    if state is None:
+        shown = (last or {}).get("state", "missing")
+        terminals = (last or {}).get("attributes", {}).get("terminals")
+        raise AssertionError(f"{found.enrollment} is {shown}: {terminals}")
+    return f"{found.enrollment}: enrolled on {', '.join(sorted(wanted))}"
 
 
 def error_records(log: Path) -> list[str]:
@@ -278,13 +350,24 @@ async def run_checks(
     spares: list[RunningDevice],
     hass_log: Path,
     seconds: float,
+    *,
+    people_entry_id: str = "",
 ) -> list[CheckResult]:
     """Run every check within ``seconds``; return the verdicts in order.
 
-    ``devices``: the devices the demo added; ``spares``: those left for the UI.
+    ``devices``: the devices the demo added; ``spares``: those left for the UI;
+    ``people_entry_id``: the People entry, whose people must be on every device.
     """
-    deadline = _Deadline(seconds)
+    deadline = Deadline(seconds)
     results: list[CheckResult] = []
+    for person in ROSTER if devices else ():
+        name = f"{person.name} enrolled"
+        try:
+            detail = await check_enrollment(client, people_entry_id, person, devices, deadline)
+        except Exception as err:  # noqa: BLE001 - every failure is a FAIL line, not a crash
+            results.append(CheckResult("People", name, False, str(err)))
+        else:
+            results.append(CheckResult("People", name, True, detail))
     runs = [(device, _DEVICE_CHECKS) for device in devices]
     runs += [(spare, _SPARE_CHECKS) for spare in spares]
     for device, device_checks in runs:

@@ -53,7 +53,7 @@ class DemoPaths:
 
     @property
     def faces(self) -> Path:
-        """The allow-listed folder that the roster's photos are written to."""
+        """An allow-listed folder for photos of your own (``photo_path``), empty at first."""
         return self.root / "faces"
 
     @property

@@ -46,6 +46,8 @@ given because the entities' own names start with the device's name, which the ca
 picture already shows."""
 LOGBOOK_KEY = "access"
 LOGBOOK_HOURS = 24
+DOOR_KEYS = frozenset({PICTURE_KEY, LOGBOOK_KEY, *(key for key, _, _ in ROWS)})
+"""The entity keys of which a device needs one to get a card."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def door_devices(
     ``entries``: Home Assistant's config entries (any domain); ``devices``: the device
     registry; ``registry``: the entity registry (``config/entity_registry/list``). An
     entry without a device yet (not set up) is left out; so are disabled entities, which
-    a card could only show as unavailable.
+    a card could only show as unavailable, and devices that are no door at all: the People
+    entry's own device and its people's (their sensors are no row of a door card).
     """
     found: list[DoorDevice] = []
     device_list = list(devices)
@@ -95,6 +98,8 @@ def door_devices(
                 and str(entity.get("unique_id", "")).startswith(prefix)
                 and entity.get("disabled_by") is None
             }
+            if not DOOR_KEYS & entities.keys():
+                continue
             found.append(
                 DoorDevice(
                     device_id=own_ids[0],

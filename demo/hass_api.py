@@ -1,7 +1,8 @@
 """A minimal client of Home Assistant's HTTP API: the calls the web UI makes.
 
-Onboarding, log-in (the same login flow and token exchange as the UI), config flows, service
-calls, states and the registries (websocket). Only what the demo needs; every call goes to
+Onboarding, log-in (the same login flow and token exchange as the UI), config flows and
+subentry flows, file uploads (a form's file field), service calls, states and the registries
+(websocket). Only what the demo needs; every call goes to
 the one Home Assistant on 127.0.0.1.
 """
 
@@ -303,6 +304,61 @@ class HassClient:
             "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", json=answer
         )
         return result
+
+    async def start_subentry_flow(
+        self, entry_id: str, subentry_type: str, subentry_id: str | None = None
+    ) -> JsonObject:
+        """Start a subentry flow of a config entry (its *Add …* button); return its first step.
+
+        With ``subentry_id``: that subentry's *Reconfigure* flow instead.
+        """
+        data: JsonObject = {"handler": [entry_id, subentry_type], "show_advanced_options": False}
+        if subentry_id is not None:
+            data["subentry_id"] = subentry_id
+        result: JsonObject = await self.request(
+            "POST", "/api/config/config_entries/subentries/flow", json=data
+        )
+        return result
+
+    async def subentry_flow_step(self, flow_id: str, data: JsonObject) -> JsonObject:
+        """Answer the current step of a subentry flow (its form); return the next step."""
+        result: JsonObject = await self.request(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{flow_id}",
+            json=data,
+            seconds=120.0,
+        )
+        return result
+
+    async def subentries(self, entry_id: str) -> list[JsonObject]:
+        """Return a config entry's subentries, as the integration's page lists them.
+
+        Each: ``subentry_id``, ``subentry_type``, ``title``, ``unique_id``.
+        """
+        result: list[JsonObject] = await self.websocket(
+            {"type": "config_entries/subentries/list", "entry_id": entry_id}
+        )
+        return result
+
+    async def upload_file(self, filename: str, content: bytes, content_type: str) -> str:
+        """Upload a file as a form's file field does (``/api/file_upload``); return its ID.
+
+        The ID is what the form submits; the flow that receives it reads the file, and Home
+        Assistant deletes it then.
+        """
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=filename, content_type=content_type)
+        async with self._session.post(
+            self.base_url + "/api/file_upload",
+            data=form,
+            headers=self._headers,
+            timeout=aiohttp.ClientTimeout(total=60.0),
+        ) as response:
+            body = await response.text()
+            if response.status >= 400:
+                raise HassApiError("POST", "/api/file_upload", response.status, body)
+            answer = await response.json(content_type=None)
+        return str(answer["file_id"])
 
     async def call_service(
         self, domain: str, service: str, data: JsonObject, *, response: bool = False

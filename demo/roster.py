@@ -1,13 +1,14 @@
-"""The demo's people: enrolled on every device, then recognized by them.
+"""The demo's people: the roster of the People entry, put on every terminal, then recognized.
 
-Their photos are drawn (no real faces) by the simulators' picture generator; each person
-keeps one look, so the picture of a recognition matches the enrolled photo.
+The demo adds them to the People entry (``demo.people``); the integration's sync enrolls them
+on every terminal that can enroll. Their photos are drawn (no real faces) by the
+simulators' picture generator; each person keeps one look, so the picture of a recognition
+matches the enrolled photo.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from simulators.base import Faces
 from simulators.images import make_jpeg
@@ -51,16 +52,6 @@ def faces() -> Faces:
     people that the device knows, each with the picture that matches their photo.
     """
     return {person.person_id: person.capture() for person in ROSTER}
-
-
-def write_photos(directory: Path) -> dict[str, Path]:
-    """Write each person's photo to ``directory`` (allow-listed); return the paths by ID."""
-    paths: dict[str, Path] = {}
-    for person in ROSTER:
-        path = directory / f"{person.person_id}.jpg"
-        path.write_bytes(person.photo())
-        paths[person.person_id] = path
-    return paths
 
 
 def by_id(person_id: str) -> Person | None:

@@ -1,7 +1,8 @@
 """The order of things: broker, Home Assistant, set-up over its API, simulators, activity.
 
 ``run()`` starts everything, sets up what is not set up yet (a second start of the same
-configuration directory skips onboarding, MQTT and the devices), then either serves until
+configuration directory skips onboarding, MQTT, the devices and the People entry's roster),
+waits for the integration's sync to put the roster on every device, then either serves until
 Ctrl-C or, with ``check``, verifies the result and stops. ``shutdown()`` always runs and
 stops what was started in reverse order: the activity, the simulators, Home Assistant,
 the broker.
@@ -25,7 +26,7 @@ import aiohttp
 from simulators.base import Simulator
 from simulators.lifecycle import accepts_connections, free_port
 
-from . import checks, dashboard
+from . import checks, dashboard, people
 from .checks import RunningDevice
 from .config import (
     DEMO_LANGUAGE,
@@ -40,7 +41,7 @@ from .config import (
 from .devices import DEVICES, SPARE_DEVICES, menu_option_label
 from .hass_api import HassApiError, HassClient, JsonObject
 from .processes import ChildProcess, port_is_free
-from .roster import ROSTER, faces, write_photos
+from .roster import ROSTER, faces
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,9 +64,10 @@ DOOR_WATCH_INTERVAL = 0.3
 """Seconds between two looks at a simulator's door openings."""
 SPARE_WATCH_INTERVAL = 0.5
 """Seconds between two looks at whether a spare device has been added (its Online-Ack)."""
-SERVICE_ATTEMPTS = 4
-SERVICE_RETRY_DELAY = 2.0
-"""Seconds between two attempts of a device service call that failed."""
+ROSTER_SYNC_TIMEOUT = 120.0
+"""Seconds to wait for the integration's sync to put the roster on every terminal (one
+device at a time per protocol; the tablet's commands ride on its 2 s heartbeats)."""
+ROSTER_SYNC_POLL = 1.0
 OFFLINE_ONBOARDING_DOMAINS = ("google_translate", "met", "radio_browser")
 """What Home Assistant's onboarding (2026.2) adds that needs the internet. A new demo
 directory skips the step that adds them (``config.skip_core_config_step``); a directory
@@ -125,6 +127,8 @@ class Demo:
         """``SPARE_DEVICES`` running; ``ha_device_id`` set if one was already added."""
         self._session: aiohttp.ClientSession | None = None
         self._activity: list[asyncio.Task[None]] = []
+        self.people_entry_id = ""
+        """The People entry's config entry ID, once it exists."""
         self._started = time.monotonic()
 
     def _elapsed(self) -> str:
@@ -145,13 +149,19 @@ class Demo:
         await self._find_entities(client)
         await self._provision_dashboard(client)
         await self._wait_online_acked()
-        await self._enroll_roster(client)
+        await self._set_up_people(client)
+        await self._wait_roster_synced(client)
         self._start_activity()
         if self.options.check:
             left = self.options.check_seconds - (time.monotonic() - self._started)
             self._step(f"checking (at most {left:.0f} s)")
             results = await checks.run_checks(
-                client, self.devices, self.spares, self.paths.hass_log, max(left, 0.0)
+                client,
+                self.devices,
+                self.spares,
+                self.paths.hass_log,
+                max(left, 0.0),
+                people_entry_id=self.people_entry_id,
             )
             say(checks.summary(results))
             return 0 if all(result.passed for result in results) else 1
@@ -166,6 +176,11 @@ class Demo:
             f"Home Assistant is ready at {client.base_url}",
             f"  user name: {DEMO_USERNAME}    password: {DEMO_PASSWORD}",
             "  Settings → Devices & services → Face Access shows the simulated devices;",
+            "  its People entry is the roster: a person per row (Add person adds one), each "
+            "with a device",
+            "  whose Enrollment sensor says which terminals have them: "
+            f"{client.base_url}/config/integrations/integration/{DOMAIN}"
+            f"#config_entry={self.people_entry_id}",
             f"  {client.base_url}/{dashboard.URL_PATH} is the {dashboard.TITLE} dashboard "
             "(a card per device, the access log);",
         ]
@@ -187,6 +202,8 @@ class Demo:
                 "    Settings → Devices & services → Add integration → Face Access →",
                 f'    "{menu_option_label(spec.protocol)}",',
                 f"    device ID {spec.device_id}, topic prefix {spec.topic_prefix}",
+                "    (the roster's people are on its screen already; once it is added, the "
+                "People entry's sync enrolls them there from the roster)",
             ]
         lines += [
             f"  Configuration: {self.paths.root} (kept; delete it to start over)",
@@ -522,63 +539,82 @@ class Demo:
 
     # ---------------------------------------------------------------- roster
 
-    async def _call_device_service(
-        self, client: HassClient, service: str, data: JsonObject
-    ) -> JsonObject:
-        """Call a face_access service with a response; retry while the devices wake up.
+    async def _set_up_people(self, client: HassClient) -> None:
+        """Add the People entry and the roster's people, as a person does in the UI.
 
-        Right after Home Assistant starts, its MQTT integration subscribes in a batch about
-        half a second after connecting, so a device's answer to the very first command can
-        be lost and the call fails (the REST API answers HTTP 500 to any error).
+        *Add integration → Face Access → People*, then *Add person* per person (photo
+        uploaded, *All terminals*). A second start finds them there and adds nobody; the
+        integration's sync, not the demo, puts them on the terminals.
         """
-        for attempt in range(SERVICE_ATTEMPTS):
-            try:
-                response: JsonObject = await client.call_service(
-                    DOMAIN, service, data, response=True
-                )
-            except HassApiError as err:
-                if err.status != 500 or attempt == SERVICE_ATTEMPTS - 1:
-                    raise DemoError(
-                        f"{DOMAIN}.{service} failed: {err} (see {self.paths.hass_log})"
-                    ) from err
-                await asyncio.sleep(SERVICE_RETRY_DELAY)
+        try:
+            entry = await people.find_people_entry(client)
+            if entry is None:
+                self.people_entry_id = await people.add_people_entry(client)
+                self._step("People entry added through the config flow (the roster)")
             else:
-                return response
-        raise AssertionError("unreachable")
-
-    async def _enroll_roster(self, client: HassClient) -> None:
-        """Enroll each roster person on the devices that lack them, with enroll_person."""
-        photos = await asyncio.to_thread(write_photos, self.paths.faces)
-        missing: dict[str, list[str]] = {person.person_id: [] for person in ROSTER}
-        for device in self.devices:
-            listed = await self._call_device_service(
-                client, "list_people", {"device_id": device.ha_device_id}
-            )
-            present = {person["person_id"] for person in listed["people"]}
-            for person in ROSTER:
-                if person.person_id not in present:
-                    missing[person.person_id].append(device.ha_device_id)
-        for person in ROSTER:
-            targets = missing[person.person_id]
-            if not targets:
-                continue
-            response = await self._call_device_service(
-                client,
-                "enroll_person",
-                {
-                    "device_id": targets,
-                    "person_id": person.person_id,
-                    "name": person.name,
-                    "photo_path": str(photos[person.person_id]),
-                },
-            )
-            statuses = {result["status"] for result in response["results"].values()}
+                self.people_entry_id = entry["entry_id"]
+                self._step("People entry already set up")
+            added = await people.add_missing_people(client, self.people_entry_id, ROSTER)
+        except (people.PeopleError, HassApiError) as err:
+            raise DemoError(f"{err} (see {self.paths.hass_log})") from err
+        if added:
             self._step(
-                f"enrolled {person.name} ({person.person_id}) on {len(targets)} device(s): "
-                + ", ".join(sorted(statuses))
+                "added to the roster with Add person (photo uploaded, all terminals): "
+                + ", ".join(f"{person.name} ({person.person_id})" for person in added)
             )
-        if not any(missing.values()):
-            self._step("roster already enrolled on every device")
+        else:
+            self._step("roster already in the People entry")
+
+    def _missing_people(self) -> dict[str, list[str]]:
+        """Return, by device title, the roster's people a simulated device does not hold."""
+        missing: dict[str, list[str]] = {}
+        for device in self.devices:
+            held = device.simulator.persons
+            if lacking := [person.name for person in ROSTER if person.person_id not in held]:
+                missing[device.spec.title] = lacking
+        return missing
+
+    async def _wait_roster_synced(self, client: HassClient) -> None:
+        """Wait until every simulated device holds the roster and every sensor says so.
+
+        The devices are the truth: on a later start the simulators start empty while each
+        person's *Enrollment* sensor still shows the last sync, until the sync has been
+        round again. It works one device at a time per protocol. Bounded: a roster still on
+        its way is reported (its sensors tell the rest), and ``--check`` then fails on it.
+        """
+        started = time.monotonic()
+        deadline = started + ROSTER_SYNC_TIMEOUT
+        held_after: dict[str, float] = {}
+        while True:
+            missing = self._missing_people()
+            for device in self.devices:
+                if device.spec.title not in missing:
+                    held_after.setdefault(device.spec.title, time.monotonic() - started)
+            roster = await people.roster_people(client, self.people_entry_id)
+            states = await people.enrollment_states(client, roster)
+            shown = {
+                person.name: state["state"] if state else "no sensor yet"
+                for person in ROSTER
+                for state in (states.get(person.person_id),)
+            }
+            if not missing and all(value == people.ENROLLED for value in shown.values()):
+                break
+            if time.monotonic() > deadline:
+                lacking = "; ".join(
+                    f"{title} lacks {', '.join(names)}" for title, names in missing.items()
+                )
+                sensors = ", ".join(f"{name}: {value}" for name, value in shown.items())
+                self._step(
+                    f"the roster is not on every terminal yet ({lacking or 'all held'}; {sensors})"
+                )
+                return
+            await asyncio.sleep(ROSTER_SYNC_POLL)
+        self._step(
+            f"the sync put the roster on every terminal in {time.monotonic() - started:.0f} s: "
+            f"each simulated device holds {', '.join(person.name for person in ROSTER)} ("
+            + ", ".join(f"{title} after {seconds:.0f} s" for title, seconds in held_after.items())
+            + "), and every Enrollment sensor says enrolled"
+        )
 
     # -------------------------------------------------------------- activity
 

@@ -18,9 +18,11 @@ public method is synchronous and thread-safe.
 from __future__ import annotations
 
 from abc import abstractmethod
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 import datetime as dt
+import io
 import itertools
 import json
 import logging
@@ -29,9 +31,12 @@ import threading
 import time
 from typing import Any, ClassVar, Final
 
+import aiohttp
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
+from PIL import Image
+import yarl
 
 from simulators.base import LockedCopy, Simulator, itself, rows, utf8_len
 from simulators.images import decode_base64_picture, make_jpeg, sniff_format, to_data_uri
@@ -40,6 +45,19 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_PICTURE_BYTES: Final = 1024 * 1024
 """§4.1: the ``pic`` of ``EditPerson`` is "no more than 1m" (error 460)."""
+MIN_URI_PICTURE_BYTES: Final = 1000
+"""§4.1 error 468: a downloaded ``picURI`` image under 1000 bytes is "too short"."""
+MAX_URI_PICTURE_PIXELS: Final = 1920 * 1080
+"""§4.1 error 469: a ``picURI`` image is limited to 1080p."""
+BATCH_DOWNLOAD_TIMEOUT: Final = 10.0
+"""Seconds the device gives one ``picURI`` download before errcode 465."""
+PERSON_WRITES: Final = frozenset(
+    {"EditPerson", "DelPerson", "DeletePersons", "DeleteAllPerson"}
+    | {"AddPersons", "EditPersons", "EditPersonsNew"}
+)
+"""§4.6-§4.10: while a batch runs, these are refused with 410 "<batch> is busy"."""
+BATCH_STATUS: Final = {"AddPersons": 1, "EditPersons": 2, "EditPersonsNew": 3}
+"""§4.8 ``QueryProgress`` ``Status`` of each running batch (0: idle)."""
 
 # Operators the devices themselves publish (terminal §5, §6, §10, §14.3, §15, §21, §23):
 # never commands, whichever of the family's devices sees one.
@@ -147,7 +165,13 @@ class HFSecurityMqttDevice(Simulator):
     Observable state for tests (each a thread-safe snapshot): ``received``, ``persons``,
     ``acked_records``, ``acked_snaps``, ``pending_pushes``, ``resend_count``,
     ``pacing_violations``, ``protocol_violations``, ``sys_time``, ``published``,
-    ``invalid_payloads``, ``online_count``, ``heartbeat_count``, ``mqtt_config``.
+    ``invalid_payloads``, ``online_count``, ``heartbeat_count``, ``mqtt_config``,
+    ``history``, ``replayed``.
+
+    Driving it from a test: ``push_record``/``push_stranger`` (``at=`` backdates one),
+    ``configure_uploads`` (the §9.6 switches), ``refuse_next`` (an error code for the next
+    command of an operator), ``drop_push_acks``, ``replay_copies`` (how often a manual
+    re-push sends each record: the documents warn of duplicates, §20/§22).
 
     A subclass sets ``model``, ``kind`` and the class attributes below where its device
     differs, builds its records (``push_record``, ``push_stranger``), its person schema
@@ -179,6 +203,8 @@ class HFSecurityMqttDevice(Simulator):
     """``PushAck-Ack`` repeats ``PushAckType`` and ``SnapOrRecordID`` (§11.2: it is empty)."""
     push_ack_device_key: ClassVar[str] = "facesluiceId"
     """The key of the device ID in ``PushAck-Ack``."""
+    query_progress: ClassVar[bool] = True
+    """§4.8: the device answers ``QueryProgress`` (the camera's document has no such command)."""
     search_pic_in_info: ClassVar[bool] = True
     """§4.2.2: ``SearchPerson-Ack`` carries ``pic`` in ``info`` as well as at the top."""
     string_numbers: bool = True
@@ -286,6 +312,23 @@ class HFSecurityMqttDevice(Simulator):
         self._record_ids = itertools.count(1)
         self._snap_ids = itertools.count(1)
         self._person_ids = itertools.count(1)
+        # Every recognition record (PushAckType 2) and stranger snapshot (1) the device made,
+        # uploaded or not, with its device-local time: what §20/§22 re-push from.
+        self._history: dict[int, list[tuple[dt.datetime, dict[str, Any]]]] = {2: [], 1: []}
+        self._replayed = 0
+        self.replay_copies = 1
+        """How many times a manual re-push (§20/§22) sends each record; 2 or more sends the
+        duplicates the documents warn of ("may be saved multiple times", L3486)."""
+        self._refusals: dict[str, list[CommandError]] = {}
+        self.download_pictures = False
+        """Whether a batch's ``picURI`` pictures are downloaded (over HTTP, 127.0.0.1 only) and
+        checked, as the real device does; off, the URLs are stored unread."""
+        self.batch_person_seconds = 0.005
+        """Seconds a batch spends on each person besides its download (feature extraction)."""
+        self._batch_operator: str | None = None
+        self._batch_thread: threading.Thread | None = None
+        self._batch_progress_queries = 0
+        self._lost_acks: list[str] = []
 
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -396,6 +439,10 @@ class HFSecurityMqttDevice(Simulator):
             if thread.name == thread_name and thread is not threading.current_thread():
                 thread.join()
         with self._lock:
+            worker, self._batch_thread = self._batch_thread, None
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()  # it stops downloading once it sees ``_stopping``
+        with self._lock:
             self._ready.clear()
             self._started = False
 
@@ -418,6 +465,39 @@ class HFSecurityMqttDevice(Simulator):
         """Ignore the next ``count`` ``PushAck`` commands, as if they were lost (§11)."""
         with self._lock:
             self._drop_acks += count
+
+    def lose_next_ack(self, operator: str) -> None:
+        """Do the next ``operator`` command but lose its ``-Ack`` on the way to the platform."""
+        with self._lock:
+            self._lost_acks.append(operator)
+
+    def refuse_next(
+        self, operator: str, code: int = 462, detail: str = "Parameter error", *, count: int = 1
+    ) -> None:
+        """Answer the next ``count`` ``operator`` commands with error ``code`` and ``detail``.
+
+        The answer is the family's failure ack (``result`` "fail", ``detail``, top-level
+        ``code``); the command changes nothing.
+        """
+        with self._lock:
+            self._refusals.setdefault(operator, []).extend(
+                CommandError(code, detail) for _ in range(count)
+            )
+
+    def configure_uploads(self, **fields: int) -> None:
+        """Set §9.6 reporting fields directly, as on the device's own page.
+
+        ``configure_uploads(RecordUploadType=0, StrangerUploadType=1)`` turns records and
+        strangers off; the keys are those of ``mqtt_config``. Turning
+        ``ResumefromBreakpoint`` off forgets the records awaiting ``PushAck``.
+        """
+        with self._lock:
+            unknown = set(fields) - set(self._mqtt_config)
+            if unknown:
+                raise ValueError(f"no such reporting field: {', '.join(sorted(unknown))}")
+            self._mqtt_config.update({key: int(value) for key, value in fields.items()})
+            if not self._mqtt_config["ResumefromBreakpoint"]:
+                self._pending.clear()
 
     def add_person(
         self, person_id: str, name: str, *, picture: bytes | None = None, **fields: Any
@@ -508,8 +588,22 @@ class HFSecurityMqttDevice(Simulator):
         "_sys_time", itself, "The last ``SysTime`` set with ``SetSysTime``, verbatim."
     )
     online_count = LockedCopy("_online_count", itself, "Number of ``Online`` notices published.")
+    history = LockedCopy(
+        "_history",
+        lambda logs: {kind: [dict(info) for _when, info in log] for kind, log in logs.items()},
+        "Every record made, by ``PushAckType`` (2 recognitions, 1 strangers): their ``info``.",
+    )
+    replayed = LockedCopy(
+        "_replayed", itself, "How many records manual re-pushes (§20/§22) have sent."
+    )
     heartbeat_count = LockedCopy(
         "_heartbeat_count", itself, "Number of ``HeartBeat`` messages published."
+    )
+    batch_running = LockedCopy(
+        "_batch_operator", itself, "The batch operator running now (§4.6-§4.10), or ``None``."
+    )
+    progress_queries = LockedCopy(
+        "_batch_progress_queries", itself, "Number of ``QueryProgress`` commands answered."
     )
 
     def _acked_ids(self, ack_type: int) -> set[int]:
@@ -554,6 +648,74 @@ class HFSecurityMqttDevice(Simulator):
                     )
                     self._wake.notify_all()
         self._publish(topic, payload)
+
+    def _record_time(self, at: dt.datetime | None) -> dt.datetime:
+        """Return a record's device-local time: ``at`` (a backdated record), else now."""
+        return (at if at is not None else self._now()).replace(microsecond=0)
+
+    def _log_face(self, ack_type: int, when: dt.datetime, info: Mapping[str, Any]) -> None:
+        """Keep a record (``ack_type`` 2) or snapshot (1) for manual re-pushes. Lock held."""
+        self._history[ack_type].append((when, dict(info)))
+
+    def _replay(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        """Return a kept record as a manual re-push sends it: ``PushType`` 2 (§5, §6)."""
+        replay = dict(info)
+        replay["PushType"] = self._num(2)
+        return replay
+
+    def _manual_push(
+        self, command: dict[str, Any], *, records: bool, ack_operator: str | None = None
+    ) -> None:
+        """Re-push the kept records (or snapshots) of ``TimeS``..``TimeE`` (§20, §22).
+
+        Answers ``RecordNum`` (the matches, an int) under ``ack_operator`` (default
+        ``<operator>-Ack``), then publishes each match ``replay_copies`` times on the Rec
+        or Snap topic with ``PushType`` 2; they need no ``PushAck``. Errors, in the
+        documents' order: 462 no ``info``, 463 another device's ``facesluiceId``, 464/465
+        unreadable ``TimeS``/``TimeE``, 467 the upload is off (``RecordUploadType`` 0 or
+        ``StrangerUploadType`` 1), 466 nothing in the window.
+        """
+        kind = "record" if records else "snap"
+        replays: list[dict[str, Any]] = []
+
+        def body(info: dict[str, Any]) -> dict[str, Any]:
+            if self._target_mismatch(command):
+                raise CommandError(463, "Unknow facesluiceId")
+            begin = parse_time(info.get("TimeS"))
+            if begin is None:
+                raise CommandError(464, "Unknow TimeS")
+            end = parse_time(info.get("TimeE"))
+            if end is None:
+                raise CommandError(465, "Unknow TimeE")
+            with self._lock:
+                if records and self._mqtt_config["RecordUploadType"] == 0:
+                    raise CommandError(467, "Unknow RecordUploadType")
+                if not records and self._mqtt_config["StrangerUploadType"] != 0:
+                    raise CommandError(467, "Unknow StrangerUploadType")
+                replays.extend(
+                    self._replay(entry)
+                    for when, entry in self._history[2 if records else 1]
+                    if begin <= when <= end
+                )
+            if not replays:
+                raise CommandError(
+                    466, f"Can't Find any {kind} issue, please check TimeS and TimeE"
+                )
+            return {"RecordNum": len(replays)}
+
+        try:
+            extra = body(self._info(command))
+        except CommandError as err:
+            self._ack(command, error=err, operator=ack_operator)
+            return
+        self._ack(command, extra, operator=ack_operator)
+        push_operator, suffix = FACE_PUSHES[2 if records else 1]
+        copies = max(self.replay_copies, 1)
+        for replay in replays:
+            for _copy in range(copies):
+                with self._lock:
+                    self._replayed += 1
+                self._push(suffix, {"operator": push_operator, "info": replay})
 
     def _send_face(
         self, ack: tuple[int, int], info: dict[str, Any], *, push_type: int, held: str | None
@@ -654,6 +816,12 @@ class HFSecurityMqttDevice(Simulator):
                 )
             if "messageId" not in command:
                 self._protocol_violations.append(f"{operator}: command without messageId")
+        with self._lock:
+            queued = self._refusals.get(operator)
+            refusal = queued.pop(0) if queued else None
+        if refusal is not None:
+            self._ack(command, error=refusal)
+            return
         try:
             self._dispatch(operator, command)
         except Exception:
@@ -798,7 +966,12 @@ class HFSecurityMqttDevice(Simulator):
         message["info"] = info
         if top_level:
             message.update(top_level)
-        self._publish(self.ack_topic, self._encode(message))
+        with self._lock:
+            lost = command["operator"] in self._lost_acks
+            if lost:
+                self._lost_acks.remove(command["operator"])
+        if not lost:
+            self._publish(self.ack_topic, self._encode(message))
 
     @abstractmethod
     def _success_fields(self, operator: str, info: dict[str, Any]) -> str | int | None:
@@ -811,6 +984,11 @@ class HFSecurityMqttDevice(Simulator):
         """Answer (or not) an operator the device does not know."""
 
     def _dispatch(self, operator: str, command: dict[str, Any]) -> None:
+        with self._lock:
+            running = self._batch_operator
+        if running is not None and operator in PERSON_WRITES:
+            self._ack(command, error=CommandError(410, f"{running} is busy"))
+            return
         handler = self._handlers.get(operator)
         if handler is None:
             self._unknown_operator(operator, command)
@@ -1231,6 +1409,164 @@ class HFSecurityMqttDevice(Simulator):
             },
         )
 
+    @handles("EditPersonsNew")
+    def _cmd_edit_persons_new(self, command: dict[str, Any]) -> None:
+        """§4.10 upsert up to 1000 persons by ``customId``, pictures by ``picURI`` only.
+
+        Envelope codes (§4.10 "code"): 412/413 markers, 418 "can not find data" without
+        ``info``, 414 ``info`` not an array, 415/416 ``PersonNum``, 417 count mismatch; 410
+        while a batch runs. Per-person ``errcode`` (L3839-3862): 461 no ``customId``, 481 a
+        new person without ``picURI``, the download's 464-468 (``_fetch_pictures``), and
+        the model's card checks mapped to 475-477/480 (479 for anything else). The batch
+        runs in a worker thread (``_run_person_batch``); its ack counts like ``AddPersons``.
+        """
+
+        def add(entry: Any, fetched: bytes | str | None) -> tuple[bool, dict[str, str]]:
+            custom_id = entry.get("customId") if isinstance(entry, dict) else None
+            if not isinstance(custom_id, str) or not custom_id.strip():
+                return False, {"customId": str(custom_id or ""), "errcode": "461"}
+            existing = self._persons.get(custom_id)
+            if existing is None and not entry.get("picURI"):
+                return False, {"customId": custom_id, "errcode": "481"}
+            if isinstance(fetched, str):
+                return False, {"customId": custom_id, "errcode": fetched}
+            name = self._field(entry, "name")
+            name = name if isinstance(name, str) else (existing or {}).get("name", "")
+            try:
+                checked = self._check_person(entry, custom_id, name)
+            except CommandError as err:
+                # §4.1 card codes 473/476/474/475 are 480/475/476/477 in a batch.
+                code = {473: "480", 476: "475", 474: "476", 475: "477"}.get(err.code, "479")
+                return False, {"customId": custom_id, "errcode": code}
+            person = dict(existing) if existing is not None else self._new_person(custom_id)
+            person["name"] = name
+            self._apply_person_fields(person, entry, checked)
+            if entry.get("picURI"):
+                person["picURI"], person["picture"] = str(entry["picURI"]), fetched
+            self._persons[custom_id] = person
+            return True, {"customId": custom_id}
+
+        self._run_person_batch(command, self._batch_info_array, add)
+
+    def _batch_info_array(self, command: Mapping[str, Any]) -> list[Any]:
+        """Validate an §4.6/§4.7/§4.10 batch envelope; return its ``info`` array."""
+        self._check_batch_flags(command)
+        if "info" not in command:
+            raise CommandError(418, "can not find data")
+        persons = command["info"]
+        if not isinstance(persons, list):
+            raise CommandError(414, "Parameter error")
+        if self._batch_person_num(command, 1000) != len(persons):
+            raise CommandError(417, "json of person's data is not equal PersonNum")
+        return persons
+
+    def _run_person_batch(
+        self,
+        command: dict[str, Any],
+        entries: Callable[[dict[str, Any]], list[Any]],
+        apply: Callable[[Any, bytes | str | None], tuple[bool, dict[str, str]]],
+    ) -> None:
+        """Run an add/modify batch as the device does: in the background, one at a time.
+
+        ``entries(command)`` checks the envelope (a ``CommandError`` is acked at once).
+        The batch then counts as running (``QueryProgress`` says so, person commands get
+        410) while a worker thread downloads every ``picURI`` (``download_pictures``),
+        spends ``batch_person_seconds`` on each person, then calls ``apply(entry,
+        fetched)`` for each, lock held (``fetched``: the picture, an errcode, or ``None``
+        when nothing was downloaded) and acks ``AddErrNum``/``AddSucNum`` and their lists
+        (§4.6-§4.10 use the ``Add`` names for every batch).
+        """
+        try:
+            items = entries(command)
+        except CommandError as err:
+            self._ack(command, error=err)
+            return
+        operator = str(command["operator"])
+        with self._lock:
+            if self._batch_operator is not None:
+                busy = self._batch_operator
+            else:
+                busy, self._batch_operator = None, operator
+        if busy is not None:
+            self._ack(command, error=CommandError(410, f"{busy} is busy"))
+            return
+        worker = threading.Thread(
+            target=self._batch_worker,
+            args=(command, items, apply),
+            name=f"batch-{self.device_id}",
+            daemon=True,
+        )
+        with self._lock:
+            self._batch_thread = worker
+        worker.start()
+
+    def _batch_worker(
+        self,
+        command: dict[str, Any],
+        items: list[Any],
+        apply: Callable[[Any, bytes | str | None], tuple[bool, dict[str, str]]],
+    ) -> None:
+        """Download, process and store a batch, then ack it (``_run_person_batch``)."""
+        try:
+            urls = [
+                item.get("picURI") if isinstance(item, dict) and self.download_pictures else None
+                for item in items
+            ]
+            fetched = asyncio.run(
+                _fetch_pictures(urls, self.batch_person_seconds, lambda: self._stopping)
+            )
+            succeeded: list[dict[str, str]] = []
+            failed: list[dict[str, str]] = []
+            with self._lock:
+                for item, picture in zip(items, fetched, strict=True):
+                    ok, entry = apply(item, picture)
+                    (succeeded if ok else failed).append(entry)
+            with self._lock:
+                self._batch_operator = None
+            self._ack(
+                command,
+                {
+                    "AddErrNum": str(len(failed)),
+                    "AddSucNum": str(len(succeeded)),
+                    "AddErrInfo": failed,
+                    "AddSucInfo": succeeded,
+                },
+            )
+        except Exception:
+            _LOGGER.exception("simulator %s: a batch failed", self.device_id)
+        finally:
+            with self._lock:
+                self._batch_operator = None
+
+    @handles("QueryProgress")
+    def _cmd_query_progress(self, command: dict[str, Any]) -> None:
+        """§4.8 the progress of batches: ``QueryType`` and ``Status`` (0 idle, 1-3 busy).
+
+        ``info`` may be empty (E56). A device without the command (``query_progress``
+        off) treats it as unknown.
+        """
+        if not self.query_progress:
+            self._unknown_operator("QueryProgress", command)
+            return
+        with self._lock:
+            running = self._batch_operator
+            self._batch_progress_queries += 1
+        self._ack(
+            command,
+            {
+                "QueryType": running or "None",
+                "Status": self._num(BATCH_STATUS.get(running or "", 0)),
+            },
+        )
+
+    def wait_batch_done(self, timeout: float = 30.0) -> bool:
+        """Wait until no batch runs; return whether that happened within ``timeout`` s."""
+        with self._lock:
+            worker = self._batch_thread
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
+        return self.batch_running is None
+
     @handles("DeleteAllPerson")
     def _cmd_delete_all_person(self, command: dict[str, Any]) -> None:
         """§4.5 delete everyone; the terminal then restarts (``restart_after_delete_all``).
@@ -1353,3 +1689,62 @@ class HFSecurityMqttDevice(Simulator):
     @abstractmethod
     def _query_person_fields(self, total: int, ids: list[str]) -> dict[str, Any]:
         """Build the ``QueryPerson`` answer from the person count and the non-empty IDs."""
+
+
+async def _fetch_pictures(
+    urls: list[Any], pause: float, stopping: Callable[[], bool]
+) -> list[bytes | str | None]:
+    """Download each ``picURI`` in turn, as the device does; return pictures or errcodes.
+
+    ``None`` where there is no URL, and for everyone left once ``stopping()`` is true.
+    Per-person ``errcode``s of §4.10 (L3839-3862): 464 a host other than 127.0.0.1 (the
+    simulator resolves nothing else), 465 no connection or no answer within
+    ``BATCH_DOWNLOAD_TIMEOUT``, 466 an HTTP error or an image under
+    ``MIN_URI_PICTURE_BYTES``, 467 over 1 MB or over 1080p, 468 not a picture (no face).
+    ``pause`` seconds go by before each person (the device's own processing).
+    """
+    results: list[bytes | str | None] = []
+    timeout = aiohttp.ClientTimeout(total=BATCH_DOWNLOAD_TIMEOUT)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for url in urls:
+            if stopping():
+                results.append(None)
+                continue
+            if pause > 0:
+                await asyncio.sleep(pause)
+            if not isinstance(url, str) or not url:
+                results.append(None)
+                continue
+            results.append(await _fetch_picture(session, url))
+    return results
+
+
+async def _fetch_picture(session: aiohttp.ClientSession, url: str) -> bytes | str:
+    """Download one ``picURI``; return the picture or its errcode (``_fetch_pictures``)."""
+    try:
+        host = yarl.URL(url).host
+    except ValueError:
+        return "464"
+    if host not in ("127.0.0.1", "localhost"):
+        return "464"
+    try:
+        async with session.get(url) as response:
+            if response.status != 200:
+                return "466"
+            data = await response.content.read(MAX_PICTURE_BYTES + 1)
+    except (aiohttp.ClientError, TimeoutError):
+        return "465"
+    if len(data) > MAX_PICTURE_BYTES:
+        return "467"
+    if len(data) < MIN_URI_PICTURE_BYTES:
+        return "466"
+    if sniff_format(data) is None:
+        return "468"
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (OSError, ValueError):
+        return "468"
+    if width * height > MAX_URI_PICTURE_PIXELS:
+        return "467"
+    return data

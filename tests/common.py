@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import copy
 from datetime import timedelta
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from unittest.mock import DEFAULT
 
+from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -28,11 +31,72 @@ from custom_components.face_access.const import (
     CONF_TOPIC_PREFIX,
     DOMAIN,
 )
+from custom_components.face_access.protocols.http import HttpReply, HttpRequest
+from custom_components.face_access.roster import CONF_KIND, KIND_PEOPLE, PEOPLE_UNIQUE_ID
+
+if TYPE_CHECKING:
+    from .fake_device import FakeClient
 
 DEVICE_ID = "1305433"
 PREFIX = "mqtt/face"
 FIRMWARE = "v12.5.6L3M1-1.0.6.9 Beta"
 DEVICE_IP = "172.168.2.202"
+
+
+class MemoryStore:
+    """A client's `StateStore` in memory that keeps what is saved as JSON would."""
+
+    def __init__(self) -> None:
+        """Start with nothing saved."""
+        self.data: dict[str, Any] | None = None
+
+    async def load(self) -> dict[str, Any] | None:
+        """Return a copy of what was saved, None before anything was."""
+        return copy.deepcopy(self.data)
+
+    async def save(self, data: dict[str, Any]) -> None:
+        """Keep `data` through a JSON round trip (tuples become lists, keys strings)."""
+        self.data = json.loads(json.dumps(data))
+
+
+class WebhookClient(Protocol):
+    """A protocol client that takes the requests its devices send to Home Assistant."""
+
+    async def handle_request(self, request: HttpRequest) -> HttpReply:
+        """Answer one request."""
+
+
+async def serve_client(
+    stack: contextlib.AsyncExitStack,
+    holder: Sequence[WebhookClient],
+    route: str = "/{tail:.*}",
+    *,
+    path: str | None = None,
+) -> tuple[web.AppRunner, web.TCPSite, int]:
+    """Serve a protocol client on a free 127.0.0.1 port, as Home Assistant's webhook does.
+
+    The client is `holder[0]`, put there once built (it needs the port first). POSTs to
+    `route` reach its `handle_request` as Home Assistant's webhook passes them on, with `path`
+    (the request's own path when None); the reply goes back unchanged. Returns the runner,
+    its site (to stop, and start again on the port) and the port; cleaned up when `stack`
+    closes.
+    """
+
+    async def handler(request: web.Request) -> web.Response:
+        reply = await holder[0].handle_request(
+            HttpRequest(body=await request.read(), remote=request.remote, path=path or request.path)
+        )
+        return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
+
+    app = web.Application()
+    app.router.add_post(route, handler)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port: int = runner.addresses[0][1]
+    return runner, site, port
 
 
 def make_image(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -314,6 +378,27 @@ async def settle(hass: HomeAssistant, rounds: int = 20) -> None:
     for _ in range(rounds):
         await hass.async_block_till_done()
         await asyncio.sleep(0)
+
+
+async def reconnect(hass: HomeAssistant, client: FakeClient) -> None:
+    """Take a fake device offline and back (its last will, then its return).
+
+    Then let what a reconnect starts (catch-up, upload check) finish.
+    """
+    client.go_offline()
+    client.go_online()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def add_people_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Add the People entry (the roster) and set it up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="People", unique_id=PEOPLE_UNIQUE_ID, data={CONF_KIND: KIND_PEOPLE}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry | None = None) -> MockConfigEntry:

@@ -237,7 +237,8 @@ async def _start_huaan(env: Env) -> Device:
     port = simulator.address[1]
     result = await add_by_address(env.hass, "face_capture_http", port, USER, PASSWORD)
     entry = result["result"]
-    await env.hass.async_block_till_done()
+    # The settings and upload check read after set-up, in the background: before any case.
+    await env.hass.async_block_till_done(wait_background_tasks=True)
     client = entry.runtime_data.client
     # A poll is held until a command is queued, 10 s by default; the fuzz queues none.
     client._poll_hold = 0.01

@@ -113,8 +113,14 @@ COMMANDS: dict[str, Command] = {
     "delete_many": lambda client: client.delete(["1001", "2002", "3003"]),
     "delete_all": lambda client: client.delete_all(),
     "list_people": lambda client: client.list_people(),
+    "check_uploads": lambda client: client.check_uploads(),
+    "fix_uploads": lambda client: client.fix_uploads(),
+    "fetch_records": lambda client: client.fetch_records(datetime(2000, 1, 1), datetime.now()),
 }
 """Every command a client offers, as the Home Assistant layer calls it."""
+OPTIONAL_COMMANDS = frozenset({"check_uploads", "fix_uploads", "fetch_records"})
+"""Commands of the optional `UploadCheckClient` and `CatchUpClient`: an adapter whose client
+offers them lists them in its `commands`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +131,7 @@ class ReplyAdapter:
     limit: int
     client: Callable[[Damage], Any]
     """An async context manager that yields a started client whose replies pass `Damage`."""
-    commands: tuple[str, ...] = tuple(COMMANDS)
+    commands: tuple[str, ...] = tuple(name for name in COMMANDS if name not in OPTIONAL_COMMANDS)
 
 
 # ---- HFSecurity MQTT: the simulator's command handler answers, in-process ------------------
@@ -175,6 +181,9 @@ def _mqtt_client(factory: Callable[[], Any], variant: Any) -> Callable[[Damage],
     async def client(damage: Damage) -> AsyncIterator[HFSecurityMqttClient]:
         simulator = factory()
         simulator.add_person("1001", "Ada Lovelace")
+        # Kept, not sent (the simulator is not connected): what `fetch_records` re-pushes.
+        simulator.push_record("1001")
+        simulator.push_stranger()
         transport = _SimulatorTransport(simulator, damage)
         device = HFSecurityMqttClient(
             transport,
@@ -231,6 +240,9 @@ def _huaan() -> FaceCaptureSimulator:
         "0123E4-FB5BFC-9186EE", user=USER, password=PASSWORD, heartbeat_interval=None
     )
     simulator.add_person("1001", "Ada Lovelace")
+    # Kept, not sent (no upload address): what `fetch_records` reads with `request records`.
+    simulator.recognition("1001", temperature=36.6)
+    simulator.stranger(temperature=37.9)
     return simulator
 
 
@@ -258,6 +270,7 @@ async def _huaan_client(damage: Damage) -> AsyncIterator[FaceCaptureHttpClient]:
             poll_path="/poll",
             now=_now,
             sync_time=False,
+            upload_address=lambda: ("127.0.0.1", 8123),
         )
         await client.start()
         try:
@@ -296,16 +309,19 @@ REPLY_ADAPTERS: tuple[ReplyAdapter, ...] = (
         client=_mqtt_client(
             lambda: FaceTerminalSimulator("127.0.0.1", 1, "1305433"), FACE_TERMINAL
         ),
+        commands=tuple(COMMANDS),
     ),
     ReplyAdapter(
         protocol="camera_mqtt",
         limit=MAX_PAYLOAD_BYTES,
         client=_mqtt_client(lambda: CameraSimulator("127.0.0.1", 1, "1305433"), CAMERA),
+        commands=tuple(COMMANDS),
     ),
     ReplyAdapter(
         protocol="face_capture_http",
         limit=MAX_BODY_BYTES,
         client=_huaan_client,
+        commands=tuple(COMMANDS),
     ),
     ReplyAdapter(
         protocol="unv_lapi",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_UNKNOWN
@@ -232,7 +233,9 @@ async def test_enrolment_uses_the_camera_fields(
         DOMAIN, "enroll_person", data, blocking=True, return_response=True
     )
 
-    assert response == {"results": {device: {"status": "enrolled", "message": "enrolled"}}}
+    assert response == {
+        "results": {device: {"status": "enrolled", "reason": ANY, "message": "enrolled"}}
+    }
     (message,) = published(mqtt_mock, "EditPerson")
     assert message["info"]["tempValid"] == 0
     assert message["info"]["effectNumber"] == 65535
@@ -249,6 +252,8 @@ async def test_delete_all_keeps_the_camera_running(
         DOMAIN, "delete_all_people", {"device_id": device}, blocking=True, return_response=True
     )
 
-    assert response == {"results": {device: {"status": "deleted", "message": "all people deleted"}}}
+    assert response == {
+        "results": {device: {"status": "deleted", "reason": ANY, "message": "all people deleted"}}
+    }
     (message,) = published(mqtt_mock, "DeleteAllPerson")
     assert message["info"] == {"deleteall": 1}

@@ -81,7 +81,7 @@ async def _start_terminal_step(hass: HomeAssistant) -> dict[str, Any]:
 
 
 async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -> None:
-    """The first step is a menu of the five protocols; each option is a step of the same name."""
+    """The first step is a menu of the five protocols, then People (the roster)."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
     assert result["type"] is FlowResultType.MENU
@@ -92,6 +92,7 @@ async def test_user_menu_offers_the_implemented_protocols(hass: HomeAssistant) -
         "face_capture_http",
         "temperature_http",
         "unv_lapi",
+        "people",
     ]
 
 

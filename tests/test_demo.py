@@ -11,25 +11,31 @@ from pathlib import Path
 import random
 import re
 from typing import Any, cast
+import uuid
 import zoneinfo
 
 from homeassistant.components import onboarding
 from homeassistant.components.onboarding import const as onboarding_const
+from homeassistant.helpers import config_validation as cv
 import pytest
+import voluptuous_serialize
 import yaml
 
+from custom_components.face_access import person_flow
 from custom_components.face_access.ingress import Inbound
+from custom_components.face_access.people_entry import normalize_photo
+from custom_components.face_access.person_flow import PersonSubentryFlow
 from custom_components.face_access.protocols import face_capture_http, temperature_http
 from custom_components.face_access.protocols.hfsecurity_mqtt import VARIANTS
 from custom_components.face_access.protocols.model import Capability
 from custom_components.face_access.protocols.unv_lapi import ALL_FEATURES, profile_for
 from custom_components.face_access.registry import PROTOCOLS
-from demo import checks, config, dashboard, provision
+from demo import checks, config, dashboard, people, provision
 from demo.checks import CheckResult, RunningDevice
 from demo.config import INTEGRATION_SOURCE, DemoPaths, DemoState
 from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
 from demo.hass_api import HassClient, JsonObject, WebsocketError, form_defaults
-from demo.roster import ROSTER, faces, write_photos
+from demo.roster import ROSTER, faces
 from simulators.images import sniff_format
 
 IMPLEMENTED_PROTOCOLS = list(PROTOCOLS)
@@ -206,11 +212,13 @@ async def test_check_spare_running_needs_a_connected_announcing_simulator() -> N
     assert "not connected" in results[0].detail
 
 
-def test_roster_photos_are_jpeg_files(tmp_path: Path) -> None:
-    written = write_photos(tmp_path)
-    assert sorted(written) == sorted(person.person_id for person in ROSTER)
-    for path in written.values():
-        assert sniff_format(path.read_bytes()) == "jpeg"
+def test_roster_photos_are_jpegs_the_people_entry_keeps() -> None:
+    """Each photo the demo uploads is one the *Add person* flow accepts and keeps."""
+    for person in ROSTER:
+        photo = person.photo()
+        assert sniff_format(photo) == "jpeg"
+        assert sniff_format(normalize_photo(photo)) == "jpeg"
+    assert len({person.person_id for person in ROSTER}) == len(ROSTER)
 
 
 @BINDS_A_PORT
@@ -524,3 +532,246 @@ async def test_check_entries_loaded_names_what_failed() -> None:
 
     with pytest.raises(AssertionError, match=r"TTS \(google_translate\): setup_error"):
         await checks.check_entries_loaded(cast("HassClient", Entries()))
+
+
+# ------------------------------------------------------------------ the People entry
+
+
+def _person_form_schema() -> list[JsonObject]:
+    """The *Add person* form as Home Assistant's REST API serializes it (the UI draws it)."""
+    flow = PersonSubentryFlow()
+    schema = flow.add_suggested_values_to_schema(_person_schema(), {})
+    return cast(
+        "list[JsonObject]",
+        voluptuous_serialize.convert(schema, custom_serializer=cv.custom_serializer),
+    )
+
+
+def _person_schema() -> Any:
+    """The *Add person* form's schema, as the flow shows it."""
+    return person_flow._schema()
+
+
+def test_people_option_and_person_subentry_are_the_integrations() -> None:
+    strings = json.loads((INTEGRATION_SOURCE / "translations" / "en.json").read_text("utf-8"))
+    assert people.PEOPLE_OPTION in strings["config"]["step"]["user"]["menu_options"]
+    assert strings["config_subentries"][people.SUBENTRY_PERSON]["initiate_flow"]["user"] == (
+        "Add person"
+    )
+
+
+def test_person_form_is_what_the_add_person_form_takes() -> None:
+    """The demo's answer passes the flow's own schema: a photo, on all terminals, allowed."""
+    person = ROSTER[1]
+    file_id = uuid.uuid4().hex  # what /api/file_upload answers (a ULID in hex)
+    answer = people.person_form(_person_form_schema(), person, file_id)
+    validated = _person_schema()(answer)
+    assert validated == {
+        "name": person.name,
+        "person_id": person.person_id,
+        "photo": file_id,
+        "list": "allow",
+        "all_terminals": True,
+    }
+
+
+class FakePeopleApi:
+    """Home Assistant's config flow, subentry flow and upload APIs, as the demo calls them."""
+
+    def __init__(self, present: list[str], *, lose_uploads: bool = False) -> None:
+        self.lose_uploads = lose_uploads
+        self.entries: list[JsonObject] = [
+            {"entry_id": "e-terminal", "domain": "face_access", "supported_subentry_types": {}},
+        ]
+        self.present = [
+            {"subentry_id": f"s{pid}", "subentry_type": "person", "unique_id": pid, "title": pid}
+            for pid in present
+        ]
+        self.calls: list[tuple[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}
+
+    async def config_entries(self, domain: str | None = None) -> list[JsonObject]:
+        return self.entries
+
+    async def start_flow(self, handler: str, entry_id: str | None = None) -> JsonObject:
+        self.calls.append(("start_flow", handler))
+        return {"type": "menu", "flow_id": "f1", "menu_options": ["face_terminal_mqtt", "people"]}
+
+    async def flow_step(self, flow_id: str, data: JsonObject) -> JsonObject:
+        self.calls.append(("flow_step", data))
+        self.entries.append(
+            {
+                "entry_id": "e-people",
+                "domain": "face_access",
+                "supported_subentry_types": {"person": {"supports_reconfigure": True}},
+            }
+        )
+        return {"type": "create_entry", "result": {"entry_id": "e-people"}}
+
+    async def subentries(self, entry_id: str) -> list[JsonObject]:
+        assert entry_id == "e-people"
+        return self.present
+
+    async def start_subentry_flow(self, entry_id: str, subentry_type: str) -> JsonObject:
+        self.calls.append(("start_subentry_flow", (entry_id, subentry_type)))
+        return {"type": "form", "flow_id": "sf", "data_schema": _person_form_schema()}
+
+    async def upload_file(self, filename: str, content: bytes, content_type: str) -> str:
+        self.calls.append(("upload_file", filename))
+        file_id = uuid.uuid4().hex
+        if not self.lose_uploads:  # as after a restart of Home Assistant
+            self.uploads[file_id] = content
+        return file_id
+
+    async def subentry_flow_step(self, flow_id: str, data: JsonObject) -> JsonObject:
+        self.calls.append(("subentry_flow_step", data))
+        if data["photo"] not in self.uploads:
+            return {"type": "form", "errors": {"photo": "upload_gone"}}
+        return {"type": "create_entry", "title": data["name"]}
+
+
+async def test_the_roster_is_added_through_the_people_entry_once() -> None:
+    api = FakePeopleApi(present=[ROSTER[0].person_id])
+    client = cast("HassClient", api)
+    assert await people.find_people_entry(client) is None
+    entry_id = await people.add_people_entry(client)
+    assert entry_id == "e-people"
+    assert api.calls[:2] == [
+        ("start_flow", "face_access"),
+        ("flow_step", {"next_step_id": "people"}),
+    ]
+    assert (await people.find_people_entry(client) or {})["entry_id"] == "e-people"
+
+    api.calls.clear()
+    added = await people.add_missing_people(client, entry_id, ROSTER)
+    # The one the entry has already is not added again (a second start of the demo).
+    assert added == list(ROSTER[1:])
+    kinds = [kind for kind, _ in api.calls]
+    # Per person: the form opens, the photo is uploaded from it, then the form is sent.
+    assert kinds == ["start_subentry_flow", "upload_file", "subentry_flow_step"] * 2
+    sent = [data for kind, data in api.calls if kind == "subentry_flow_step"]
+    assert [(data["person_id"], data["all_terminals"]) for data in sent] == [
+        (person.person_id, True) for person in ROSTER[1:]
+    ]
+    for data, person in zip(sent, ROSTER[1:], strict=True):
+        assert api.uploads[data["photo"]] == person.photo()
+
+
+async def test_a_person_the_flow_refuses_stops_the_demo_with_its_errors() -> None:
+    api = FakePeopleApi(present=[], lose_uploads=True)
+    with pytest.raises(people.PeopleError, match="upload_gone"):
+        await people.add_person(cast("HassClient", api), "e-people", ROSTER[0])
+
+
+class FakeRosterState:
+    """The registries and the Enrollment sensor's state, as Home Assistant reports them."""
+
+    def __init__(self, shown: str, terminals: dict[str, str]) -> None:
+        self.shown = shown
+        self.terminals = terminals
+
+    async def devices(self) -> list[JsonObject]:
+        return [
+            {
+                "id": "d-terminal",
+                "identifiers": [["face_access", "1305433"]],
+                "name": "Face terminal 1305433",
+                "name_by_user": None,
+            },
+            {
+                "id": "d-camera",
+                "identifiers": [["face_access", "1026700"]],
+                "name": "Camera 1026700",
+                "name_by_user": "Porch",
+            },
+            {
+                "id": "d-ada",
+                "identifiers": [["face_access", "person_s1"]],
+                "name": "Ada Lovelace",
+                "name_by_user": None,
+            },
+        ]
+
+    async def subentries(self, entry_id: str) -> list[JsonObject]:
+        return [
+            {
+                "subentry_id": "s1",
+                "subentry_type": "person",
+                "unique_id": ROSTER[0].person_id,
+                "title": ROSTER[0].name,
+            }
+        ]
+
+    async def entities(self) -> list[JsonObject]:
+        return [
+            {
+                "entity_id": "sensor.ada_lovelace_enrollment",
+                "platform": "face_access",
+                "unique_id": "person_s1_enrollment",
+            },
+        ]
+
+    async def state(self, entity_id: str) -> JsonObject | None:
+        assert entity_id == "sensor.ada_lovelace_enrollment"
+        terminals = {
+            name: {"status": status, "reason": None} for name, status in self.terminals.items()
+        }
+        return {"state": self.shown, "attributes": {"terminals": terminals}}
+
+
+@BINDS_A_PORT
+@pytest.mark.parametrize(
+    ("state", "terminals", "error"),
+    [
+        ("enrolled", {"Face terminal 1305433": "enrolled", "Porch": "enrolled"}, None),
+        ("pending", {"Face terminal 1305433": "enrolled", "Porch": "pending"}, "is pending"),
+        # Enrolled on every terminal Home Assistant knows, but a demo device is not one.
+        ("enrolled", {"Face terminal 1305433": "enrolled"}, "is enrolled"),
+    ],
+)
+async def test_check_enrollment_wants_every_demo_device(
+    state: str, terminals: dict[str, str], error: str | None
+) -> None:
+    running = [
+        RunningDevice(spec, spec.make_simulator("127.0.0.1", 1), ha_device_id=ha_id)
+        for spec, ha_id in ((DEVICES[0], "d-terminal"), (DEVICES[1], "d-camera"))
+    ]
+    client = cast("HassClient", FakeRosterState(state, terminals))
+    deadline = checks.Deadline(0.0)  # no waiting for a state that stays
+    if error is None:
+        detail = await checks.check_enrollment(client, "e-people", ROSTER[0], running, deadline)
+        assert detail == (
+            "sensor.ada_lovelace_enrollment: enrolled on Face terminal 1305433, Porch"
+        )
+    else:
+        with pytest.raises(AssertionError, match=error):
+            await checks.check_enrollment(client, "e-people", ROSTER[0], running, deadline)
+    with pytest.raises(AssertionError, match="has no person 1002"):
+        await checks.check_enrollment(client, "e-people", ROSTER[1], running, deadline)
+
+
+def test_the_people_entrys_devices_get_no_door_card() -> None:
+    entries = [*ENTRIES, {"entry_id": "e-people", "domain": "face_access", "title": "People"}]
+    devices = [
+        *DEVICE_REGISTRY,
+        {
+            "id": "d-people",
+            "config_entries": ["e-people"],
+            "identifiers": [["face_access", "people"]],
+            "name": "People",
+        },
+        {
+            "id": "d-ada",
+            "config_entries": ["e-people"],
+            "identifiers": [["face_access", "person_s1"]],
+            "name": "Ada Lovelace",
+        },
+    ]
+    registry = [
+        *_registry(),
+        _entity("e-people", "people", "sync_progress", "sensor.people_sync_progress"),
+        _entity("e-people", "person_s1", "enrollment", "sensor.ada_lovelace_enrollment"),
+        _entity("e-people", "person_s1", "last_sync", "sensor.ada_lovelace_last_sync"),
+    ]
+    doors = dashboard.door_devices(entries, devices, registry)
+    assert [door.device_id for door in doors] == ["1", "2"]

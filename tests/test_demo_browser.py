@@ -2,9 +2,10 @@
 
 Drives Debian's Chromium (`/usr/bin/chromium`) with Playwright against `scripts/demo` in a
 temporary configuration directory (fresh on every run, so the device added in the UI is
-never there yet). Screenshots go to `artifacts/demo-browser/` (not tracked);
-with `FACE_ACCESS_DOCS_SCREENSHOTS=1` the Doors dashboard's also replaces
-`docs/doors-dashboard.png`, the README's picture. The browser may fetch only from
+never there yet). Screenshots go to `artifacts/demo-browser/` (not tracked); with
+`FACE_ACCESS_DOCS_SCREENSHOTS=1` the Doors dashboard's, the People entry's and a person's
+device page's also replace `docs/doors-dashboard.png`, `docs/people-roster.png` and
+`docs/person-device.png`, the README's pictures. The browser may fetch only from
 127.0.0.1: any other request is refused, and listed in `refused-requests.txt` there.
 `scripts/setup` provides both (requirements_test.txt, Debian's chromium).
 """
@@ -26,7 +27,7 @@ from PIL import Image
 from playwright import sync_api
 import pytest
 
-from demo import dashboard
+from demo import dashboard, people
 from demo.checks import error_records
 from demo.devices import DEVICES, SPARE_DEVICES, DemoDevice, menu_option_label
 from demo.roster import ROSTER
@@ -73,6 +74,10 @@ SERVER_DEVICES = (
 DOORLESS_PROTOCOLS = frozenset({"camera_mqtt"})
 """The demo devices without a door: the network camera's protocol has no door command."""
 DOCS_SCREENSHOT = ROOT / "docs" / "doors-dashboard.png"
+DOCS_PEOPLE_SCREENSHOT = ROOT / "docs" / "people-roster.png"
+DOCS_PERSON_SCREENSHOT = ROOT / "docs" / "person-device.png"
+ROSTER_LIMIT = 90.0
+"""Seconds for the sync to put the roster on the terminal added in the UI."""
 DOCS_SCREENSHOT_SWITCH = "FACE_ACCESS_DOCS_SCREENSHOTS"
 VIEWPORT: sync_api.ViewportSize = {"width": 1280, "height": 900}
 DASHBOARD_VIEWPORT: sync_api.ViewportSize = {"width": 1280, "height": 1400}
@@ -402,6 +407,7 @@ def test_sign_in_add_a_device_open_the_door_and_see_the_last_capture(
                 ), f"{server_device.title} received no door opening:\n" + demo.text()[-3000:]
                 page.screenshot(path=ARTIFACTS / screenshot)
 
+            _people(page, base, spare)
             _doors_dashboard(page, base, demo)
             _integrations_page(page, base, refused)
         finally:
@@ -426,6 +432,75 @@ def test_sign_in_add_a_device_open_the_door_and_see_the_last_capture(
         if not url.startswith(BRANDS_CDN) and not UPSTREAM_UI_SOURCE.match(url)
     ]
     assert not others, f"the page tried to load {others}"
+
+
+def _people(page: sync_api.Page, base: str, spare: DemoDevice) -> None:
+    """The People entry on the integration's page, and a person's device page.
+
+    The People entry lists the roster's people (its subentries) under *Add person*; the
+    first person's device page shows their *Enrollment*, which says ``enrolled`` on every
+    terminal, the one added in the UI included: the sync put the person there too.
+    """
+    entries = page.evaluate(CALL_WS, {"type": "config_entries/get", "domain": "face_access"})
+    (entry,) = [entry for entry in entries if people.is_people_entry(entry)]
+    assert entry["state"] == "loaded", entry
+    subentries = page.evaluate(
+        CALL_WS, {"type": "config_entries/subentries/list", "entry_id": entry["entry_id"]}
+    )
+    assert sorted(sub["unique_id"] for sub in subentries) == sorted(p.person_id for p in ROSTER)
+
+    page.goto(f"{base}/config/integrations/integration/face_access")
+    page.get_by_role("button", name="Add person").wait_for()
+    # The People entry's row: the one that lists the people.
+    roster = page.locator("ha-config-entry-row").filter(has_text=ROSTER[0].name)
+    assert roster.count() == 1, f"{roster.count()} entries list {ROSTER[0].name}"
+    roster.get_by_text(entry["title"], exact=True).first.wait_for()
+    for person in ROSTER:
+        roster.get_by_text(person.name, exact=True).first.wait_for()
+    page.wait_for_timeout(500)  # the rows' icons settle
+    picture = roster.screenshot(path=ARTIFACTS / "17-people-entry.png")
+    if os.environ.get(DOCS_SCREENSHOT_SWITCH) == "1":
+        _save_for_docs(picture, DOCS_PEOPLE_SCREENSHOT)
+
+    # The first person's device, with its Enrollment sensor, from the registries.
+    person = ROSTER[0]
+    subentry_id = next(
+        sub["subentry_id"] for sub in subentries if sub["unique_id"] == person.person_id
+    )
+    registry = page.evaluate(CALL_WS, {"type": "config/device_registry/list"})
+    (device,) = [
+        d for d in registry if ["face_access", f"person_{subentry_id}"] in d["identifiers"]
+    ]
+    entities = page.evaluate(CALL_WS, {"type": "config/entity_registry/list"})
+    (sensor,) = [
+        e["entity_id"] for e in entities if e["unique_id"] == f"person_{subentry_id}_enrollment"
+    ]
+    spare_name = _device_names(page)[spare.device_id][0]
+
+    def on_every_terminal() -> bool:
+        state = page.evaluate(
+            "(id) => document.querySelector('home-assistant').hass.states[id]", sensor
+        )
+        terminals = state["attributes"].get("terminals") or {}
+        return (
+            state["state"] == "enrolled"
+            and len(terminals) == len(DEVICES) + 1
+            and terminals.get(spare_name, {}).get("status") == "enrolled"
+        )
+
+    assert _until(on_every_terminal, ROSTER_LIMIT), (
+        f"{sensor} is not enrolled on every terminal, {spare_name} included"
+    )
+    page.goto(f"{base}/config/devices/device/{device['id']}")
+    page.get_by_text(person.name).first.wait_for()
+    # The sensor's row shows its translated state (each row's text is its name and state).
+    rows = page.locator("hui-sensor-entity-row")
+    rows.filter(has_text="Enrollment").filter(has_text="Enrolled").wait_for()
+    rows.filter(has_text="Last sync").wait_for()
+    page.wait_for_timeout(1000)  # the activity log fills in
+    picture = page.screenshot(path=ARTIFACTS / "18-person-device.png")
+    if os.environ.get(DOCS_SCREENSHOT_SWITCH) == "1":
+        _save_for_docs(picture, DOCS_PERSON_SCREENSHOT)
 
 
 def _device_names(page: sync_api.Page) -> dict[str, tuple[str, bool]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
+from unittest.mock import ANY
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import STATE_OFF, STATE_ON
@@ -18,7 +19,7 @@ from simulators.broker import Broker
 from simulators.camera_mqtt import CameraSimulator
 from simulators.images import make_jpeg
 
-from .e2e import add_through_the_flow, record_events, wait_until
+from .e2e import add_through_the_flow, quick_simulator, record_events, running, wait_until
 
 CAMERA_ID = "1026700"
 ACCESS = f"event.camera_{CAMERA_ID}_access"
@@ -32,17 +33,8 @@ SNAPSHOT = f"camera.camera_{CAMERA_ID}_snapshot"
 @pytest.fixture
 def simulator(broker: Broker) -> Generator[CameraSimulator]:
     """Run the simulated camera against the broker, with short timers."""
-    sim = CameraSimulator(
-        broker.host,
-        broker.port,
-        CAMERA_ID,
-        heartbeat_interval=2.0,
-        online_repeat_interval=1.0,
-        resend_interval=1.0,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    with running(quick_simulator(CameraSimulator, broker, CAMERA_ID)) as sim:
+        yield sim
 
 
 async def test_camera_end_to_end(
@@ -77,7 +69,9 @@ async def test_camera_end_to_end(
         blocking=True,
         return_response=True,
     )
-    assert response == {"results": {device.id: {"status": "enrolled", "message": "enrolled"}}}
+    assert response == {
+        "results": {device.id: {"status": "enrolled", "reason": ANY, "message": "enrolled"}}
+    }
     assert simulator.persons["A7"]["name"] == "Lisa"
     listed = await hass.services.async_call(
         DOMAIN, "list_people", {"device_id": device.id}, blocking=True, return_response=True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
+from unittest.mock import ANY
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
 from homeassistant.core import HomeAssistant
@@ -18,7 +19,7 @@ from simulators.face_terminal_mqtt import FaceTerminalSimulator
 from simulators.images import make_jpeg
 
 from .common import DEVICE_ID
-from .e2e import add_through_the_flow, record_events, wait_until
+from .e2e import add_through_the_flow, quick_simulator, record_events, running, wait_until
 
 ACCESS = "event.face_terminal_1305433_access"
 LAST_PERSON = "sensor.face_terminal_1305433_last_person"
@@ -30,17 +31,8 @@ OPEN_DOOR = "button.face_terminal_1305433_open_door"
 @pytest.fixture
 def simulator(broker: Broker) -> Generator[FaceTerminalSimulator]:
     """Run the simulated face terminal against the broker, with short timers."""
-    sim = FaceTerminalSimulator(
-        broker.host,
-        broker.port,
-        DEVICE_ID,
-        heartbeat_interval=2.0,
-        online_repeat_interval=1.0,
-        resend_interval=1.0,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    with running(quick_simulator(FaceTerminalSimulator, broker, DEVICE_ID)) as sim:
+        yield sim
 
 
 async def test_face_terminal_end_to_end(
@@ -75,7 +67,9 @@ async def test_face_terminal_end_to_end(
         blocking=True,
         return_response=True,
     )
-    assert response == {"results": {device.id: {"status": "enrolled", "message": "enrolled"}}}
+    assert response == {
+        "results": {device.id: {"status": "enrolled", "reason": ANY, "message": "enrolled"}}
+    }
     assert simulator.persons["E012"]["name"] == "Ada Lovelace"
 
     listed = await hass.services.async_call(

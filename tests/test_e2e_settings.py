@@ -42,7 +42,7 @@ from simulators.camera_mqtt import CameraSimulator
 from simulators.face_terminal_mqtt import FaceTerminalSimulator
 
 from .common import DEVICE_ID
-from .e2e import add_through_the_flow, record_events, wait_until
+from .e2e import add_through_the_flow, quick_simulator, record_events, running, wait_until
 
 CAMERA_ID = "1026700"
 NEW_FIRMWARE = "v12.6.0L3M1-1.1.0"
@@ -51,35 +51,16 @@ NEW_FIRMWARE = "v12.6.0L3M1-1.1.0"
 @pytest.fixture
 def terminal(broker: Broker) -> Generator[FaceTerminalSimulator]:
     """Run the simulated face terminal (door mode 2) against the broker, with short timers."""
-    sim = FaceTerminalSimulator(
-        broker.host,
-        broker.port,
-        DEVICE_ID,
-        heartbeat_interval=2.0,
-        online_repeat_interval=1.0,
-        resend_interval=1.0,
-        restart_delay=0.5,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    simulator = quick_simulator(FaceTerminalSimulator, broker, DEVICE_ID, restart_delay=0.5)
+    with running(simulator) as sim:
+        yield sim
 
 
 @pytest.fixture
 def camera(broker: Broker) -> Generator[CameraSimulator]:
     """Run the simulated network camera against the broker, with short timers."""
-    sim = CameraSimulator(
-        broker.host,
-        broker.port,
-        CAMERA_ID,
-        heartbeat_interval=2.0,
-        online_repeat_interval=1.0,
-        resend_interval=1.0,
-        restart_delay=0.5,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    with running(quick_simulator(CameraSimulator, broker, CAMERA_ID, restart_delay=0.5)) as sim:
+        yield sim
 
 
 def find(hass: HomeAssistant, platform: str, key: str, device_id: str = DEVICE_ID) -> str | None:

@@ -7,8 +7,7 @@ answered in the next heartbeat slot, a config set at once with its `seq` and `er
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
@@ -40,16 +39,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.face_access.const import DOMAIN
 from simulators.temperature_http import TemperatureTabletSimulator
 from tests.common import find_device
-from tests.test_temperature_http import CID, URL, tablet_entry
-
-
-async def until(predicate: Callable[[], bool]) -> None:
-    """Let Home Assistant run until `predicate` holds (the tablet posts on its own)."""
-    for _ in range(300):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within 15 s")
+from tests.e2e import tablet_on_webhook, wait_until
+from tests.test_temperature_http import CID
 
 
 @pytest.fixture
@@ -57,17 +48,8 @@ async def tablet(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> AsyncGenerator[TemperatureTabletSimulator]:
     """The tablet's entry (1 s heartbeats), set up, and a simulated tablet posting to it."""
-    entry = tablet_entry(heartbeat_interval=1)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    client = await hass_client_no_auth()
-    device = TemperatureTabletSimulator(str(client.make_url(URL)), CID, heartbeat_interval=30)
-    await hass.async_add_executor_job(device.start)
-    await until(lambda: device.time_interval == 1 and device.time_zone is not None)
-    yield device
-    await hass.async_add_executor_job(device.stop)
-    assert device.protocol_violations == []
+    async with tablet_on_webhook(hass, hass_client_no_auth) as device:
+        yield device
 
 
 def find(hass: HomeAssistant, platform: str, key: str) -> str | None:
@@ -99,7 +81,7 @@ async def test_tablet_settings_read_written_refused(
     hass: HomeAssistant, tablet: TemperatureTabletSimulator
 ) -> None:
     """§9: the config query's values are shown; a set lands in the tablet and reads back."""
-    await until(lambda: find(hass, "number", "relay_hold_time") is not None)
+    await wait_until(lambda: find(hass, "number", "relay_hold_time") is not None)
 
     relay = state(hass, "number", "relay_hold_time")
     assert (float(relay.state), relay.attributes[ATTR_UNIT_OF_MEASUREMENT]) == (200.0, "ms")
@@ -142,7 +124,7 @@ async def test_tablet_settings_read_written_refused(
 async def test_a_fahrenheit_tablet(hass: HomeAssistant, tablet: TemperatureTabletSimulator) -> None:
     """Switched to °F: the threshold is shown in °F by the tablet and converted by Home
     Assistant (metric here), and readings still show the right temperature."""
-    await until(lambda: find(hass, "select", "temperature_unit") is not None)
+    await wait_until(lambda: find(hass, "select", "temperature_unit") is not None)
 
     await call(
         hass, SELECT_DOMAIN, SERVICE_SELECT_OPTION, "temperature_unit", {ATTR_OPTION: "fahrenheit"}
@@ -154,7 +136,7 @@ async def test_a_fahrenheit_tablet(hass: HomeAssistant, tablet: TemperatureTable
     # The simulated tablet keeps the number (37.3) and reads it in °F now: 2.9 °C.
     assert float(threshold.state) == pytest.approx((37.3 - 32) * 5 / 9, abs=0.06)
     await hass.async_add_executor_job(lambda: tablet.push_record(temperature=37.0))
-    await until(lambda: state(hass, "sensor", "body_temperature").state != "unknown")
+    await wait_until(lambda: state(hass, "sensor", "body_temperature").state != "unknown")
     assert float(state(hass, "sensor", "body_temperature").state) == pytest.approx(37.0, abs=0.06)
 
 
@@ -162,14 +144,14 @@ async def test_tablet_restart_and_firmware(
     hass: HomeAssistant, tablet: TemperatureTabletSimulator
 ) -> None:
     """§11 `reboot` rides a heartbeat reply; the new boot brings the new `app_version`."""
-    await until(lambda: find(hass, "sensor", "firmware") is not None)
-    await until(lambda: state(hass, "sensor", "firmware").state == "1.0.1.1")
+    await wait_until(lambda: find(hass, "sensor", "firmware") is not None)
+    await wait_until(lambda: state(hass, "sensor", "firmware").state == "1.0.1.1")
     tablet.app_version = "1.0.2.0"
 
     await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, "reboot")
 
-    await until(lambda: tablet.reboot_count == 1)
-    await until(lambda: state(hass, "sensor", "firmware").state == "1.0.2.0")
+    await wait_until(lambda: tablet.reboot_count == 1)
+    await wait_until(lambda: state(hass, "sensor", "firmware").state == "1.0.2.0")
     device = find_device(hass, CID)
     assert device is not None
     assert device.sw_version == "1.0.2.0"

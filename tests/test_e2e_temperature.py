@@ -9,8 +9,7 @@ applies from Home Assistant's first reply (`time_interval`).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from pathlib import Path
 import time
 from typing import Any
@@ -33,18 +32,10 @@ from custom_components.face_access.const import DOMAIN
 from custom_components.face_access.protocols.model import DeviceTimeoutError
 from simulators.temperature_http import TemperatureTabletSimulator
 from tests.common import ha_device_id, make_photo
+from tests.e2e import tablet_on_webhook, wait_until
 from tests.test_temperature_http import CID, URL, fired, state, tablet_entry
 
 QUEUE_KEY = "face_access.{entry_id}.queue"
-
-
-async def until(predicate: Callable[[], bool]) -> None:
-    """Let Home Assistant run until `predicate` holds (the tablet posts on its own)."""
-    for _ in range(300):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within 15 s")
 
 
 def _device_id(hass: HomeAssistant) -> str:
@@ -75,18 +66,8 @@ async def simulator(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> AsyncGenerator[TemperatureTabletSimulator]:
     """The tablet's entry, set up, and a simulated tablet posting to its webhook."""
-    entry = tablet_entry(heartbeat_interval=1)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    client = await hass_client_no_auth()
-    device = TemperatureTabletSimulator(str(client.make_url(URL)), CID, heartbeat_interval=30)
-    await hass.async_add_executor_job(device.start)
-    # Home Assistant's first reply sets the 1 s period; the config query and the clock follow.
-    await until(lambda: device.time_interval == 1 and device.time_zone is not None)
-    yield device
-    await hass.async_add_executor_job(device.stop)
-    assert device.protocol_violations == []
+    async with tablet_on_webhook(hass, hass_client_no_auth) as device:
+        yield device
 
 
 async def test_enrol_list_delete_through_the_heartbeat_cycle(
@@ -282,8 +263,8 @@ async def test_a_command_queued_before_a_restart_is_delivered_after_it(
         device = TemperatureTabletSimulator(str(server.make_url(URL)), CID, heartbeat_interval=1)
         try:
             await restarted.async_add_executor_job(device.start)
-            await until(lambda: device.unlock_count == 1 and "1001" in device.persons)
-            await until(lambda: again.runtime_data.client.queued == 0)
+            await wait_until(lambda: device.unlock_count == 1 and "1001" in device.persons)
+            await wait_until(lambda: again.runtime_data.client.queued == 0)
         finally:
             await restarted.async_add_executor_job(device.stop)
             await server.close()

@@ -294,6 +294,8 @@ async def test_access_events(
         "record_id": "381",
         "historical": False,
         "reason": reason,
+        # No roster person: no Home Assistant person (test_roster_flow.py has them).
+        "ha_person": None,
     }
     assert fired(events, entity_id(hass, "event", "alarm")) == []
 

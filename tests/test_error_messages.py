@@ -60,6 +60,24 @@ async def _enroll_too_long_a_name(hass: HomeAssistant, tmp_path: Path) -> None:
     )
 
 
+async def _enroll_on_a_stranger_too(hass: HomeAssistant, tmp_path: Path) -> None:
+    photo = tmp_path / "ada.jpg"
+    photo.write_bytes(make_photo())
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    await hass.services.async_call(
+        DOMAIN,
+        "enroll_person",
+        {
+            "device_id": ["not-a-device", ha_device_id(hass)],
+            "person_id": "E012",
+            "name": "Ada Augusta King, Countess of Lovelace",
+            "photo_path": str(photo),
+        },
+        blocking=True,
+        return_response=True,
+    )
+
+
 def _refuses(terminal: FakeTerminal) -> None:
     terminal.refuse("Unlock", "door is locked by schedule", "462")
 
@@ -102,6 +120,15 @@ def _nothing(terminal: FakeTerminal) -> None:
             ServiceValidationError,
             rf"^{TITLE} cannot take this: name must be 1 to 31 bytes$",
             id="validation",
+        ),
+        pytest.param(
+            _nothing,
+            _enroll_on_a_stranger_too,
+            ServiceValidationError,
+            r"^These devices cannot take the call, so nothing was sent: "
+            rf"not-a-device is not a Face Access device; "
+            rf"{TITLE} cannot take this: name must be 1 to 31 bytes$",
+            id="several targets",
         ),
     ],
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
@@ -47,6 +46,8 @@ from custom_components.face_access.protocols.model import (
     InvalidRequestError,
 )
 
+from .common import MemoryStore
+
 SERIAL = "0123E4-FB5BFC-9186EE"
 USER = "admin"
 PASSWORD = "secret pass"
@@ -56,19 +57,6 @@ PHOTO = b"\xff\xd8\xff\xe0photo"
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 Answer = Callable[[dict[str, Any]], Awaitable[Any] | Any]
-
-
-class MemoryStore:
-    """Keeps what the client saves, as JSON would."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] | None = None
-
-    async def load(self) -> dict[str, Any] | None:
-        return copy.deepcopy(self.data)
-
-    async def save(self, data: dict[str, Any]) -> None:
-        self.data = json.loads(json.dumps(data))
 
 
 @dataclass

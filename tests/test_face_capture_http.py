@@ -39,6 +39,7 @@ from custom_components.face_access.protocols.face_capture_http import (
 )
 from simulators.face_capture_http import DEFAULT_SERIAL, FaceCaptureSimulator
 from tests.common import ha_device_id, make_photo
+from tests.e2e import face_capture_terminal
 from tests.http_devices import add_by_address, entity_id, serve, state, until
 
 USER = "admin"
@@ -90,11 +91,8 @@ async def ha_url(
 @pytest.fixture
 async def device(hass: HomeAssistant, ha_url: str) -> AsyncGenerator[FaceCaptureSimulator]:
     """A simulated terminal serving on a free port, not yet added to Home Assistant."""
-    simulator = FaceCaptureSimulator(user=USER, password=PASSWORD, heartbeat_interval=1.0)
-    await hass.async_add_executor_job(partial(simulator.start, 0))
-    yield simulator
-    await hass.async_add_executor_job(simulator.stop)
-    assert simulator.protocol_violations == []
+    async with face_capture_terminal(hass, USER, PASSWORD) as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -502,7 +500,14 @@ async def test_back_to_direct_the_terminal_stops_polling(
         await hass.config_entries.options.async_configure(
             result["flow_id"], {"mode": mode, "door_port": 1, "sync_time": False}
         )
-        await hass.async_block_till_done()
+        if mode == "long_poll":
+            # Until the reloaded entry has read what it reads when the terminal polls
+            # (settings, uploads): their answers would otherwise reach the entry reloading
+            # for the next mode, answered 503.
+            await until(
+                lambda: any(r["cmd"].strip() == "camera volume" for r in device.poll_results)
+            )
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert (device.poll_url is not None) is (mode == "long_poll")
 
     await hass.services.async_call(

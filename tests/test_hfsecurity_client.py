@@ -307,6 +307,7 @@ async def test_diagnostics_are_counts_and_flags(harness: Harness) -> None:
         "variant": "face_terminal_mqtt",
         "pending_commands": 0,
         "clock_set": False,
+        "reported_heartbeat_interval": None,
     }
     task = asyncio.create_task(harness.client.delete_all())  # nobody answers
     await settle()
@@ -349,7 +350,8 @@ async def test_every_subscriber_gets_each_message_until_it_unsubscribes(
 
 
 async def test_online_is_acked_then_clock_is_set(harness: Harness) -> None:
-    """§10.2: Online must be answered, else it repeats; then the time is set (§9.8)."""
+    """§10.2: Online must be answered, else it repeats; then the time is set (§9.8) and the
+    upload settings read (§9.6: the heartbeat interval, whether strangers are uploaded)."""
     AutoResponder(harness.transport)
     harness.transport.deliver(BASIC_TOPIC, online())
     await settle()
@@ -357,21 +359,23 @@ async def test_online_is_acked_then_clock_is_set(harness: Harness) -> None:
     assert harness.messages == [
         Connectivity(online=True, info=DeviceInfo(name="Face1", ip="172.168.2.202"))
     ]
-    first, second = harness.transport.published
+    first, second, third = harness.transport.published
     assert first.topic == COMMAND_TOPIC
     assert first.operator == "Online-Ack"
     assert first.info == {"facesluiceId": DEVICE_ID, "result": "ok", "detail": ""}
     assert second.topic == COMMAND_TOPIC
     assert second.operator == "SetSysTime"
     assert second.info == {"SysTime": "2024-05-06T07:08:09"}
+    assert (third.topic, third.operator, third.info) == (COMMAND_TOPIC, "GetMQTTconfig", {})
 
 
-async def test_online_with_time_sync_off_only_acks() -> None:
+async def test_online_with_time_sync_off_sets_no_clock() -> None:
     harness = Harness(sync_time=False)
     await harness.client.start()
     harness.transport.deliver(BASIC_TOPIC, online())
     await settle()
-    assert [p.operator for p in harness.transport.published] == ["Online-Ack"]
+    assert [p.operator for p in harness.transport.published] == ["Online-Ack", "GetMQTTconfig"]
+    await harness.client.stop()
 
 
 async def test_refused_time_sync_is_harmless(
@@ -380,7 +384,11 @@ async def test_refused_time_sync_is_harmless(
     AutoResponder(harness.transport, {"SetSysTime": {"result": "fail", "detail": "x"}})
     harness.transport.deliver(BASIC_TOPIC, online())
     await settle()
-    assert [p.operator for p in harness.transport.published] == ["Online-Ack", "SetSysTime"]
+    assert [p.operator for p in harness.transport.published] == [
+        "Online-Ack",
+        "SetSysTime",
+        "GetMQTTconfig",
+    ]
     assert len(harness.messages) == 1
     assert warnings(caplog) == []
 
@@ -711,17 +719,19 @@ async def test_query_info_sets_the_clock_once(harness: Harness) -> None:
         firmware="v12.5.6L3M1-1.0.6.9 Beta", model=FACE_TERMINAL.profile.model
     )
     await settle()  # the clock is set in the background, never delaying the answer
-    versions, set_time = harness.transport.published
+    versions, set_time, read_uploads = harness.transport.published
     assert versions.topic == COMMAND_TOPIC
     assert versions.operator == "Versions"
     assert versions.info == {}
     assert set_time.operator == "SetSysTime"
     assert set_time.info == {"SysTime": "2024-05-06T07:08:09"}
+    assert read_uploads.operator == "GetMQTTconfig"
     await harness.client.query_info()
     await settle()
     assert [p.operator for p in harness.transport.published] == [
         "Versions",
         "SetSysTime",
+        "GetMQTTconfig",
         "Versions",
     ]
 
@@ -734,6 +744,7 @@ async def test_query_info_after_online_does_not_set_the_clock_again(harness: Har
     assert [p.operator for p in harness.transport.published] == [
         "Online-Ack",
         "SetSysTime",
+        "GetMQTTconfig",
         "Versions",
     ]
 

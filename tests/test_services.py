@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from functools import partial
 import io
@@ -14,21 +14,43 @@ from unittest.mock import patch
 
 from aiohttp import web
 from homeassistant.components.camera import Image as CameraImage
+from homeassistant.components.media_source import PlayMedia
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+import voluptuous as vol
 
 from custom_components.face_access.const import DOMAIN
-from custom_components.face_access.protocols.hfsecurity_mqtt import HFSecurityMqttClient
+from custom_components.face_access.device_trigger import device_event_types
+from custom_components.face_access.photo_sources import async_read_photo
+from custom_components.face_access.protocols.face_capture_http import (
+    codec as face_capture_codec,
+)
+from custom_components.face_access.protocols.hfsecurity_mqtt import (
+    HFSecurityMqttClient,
+    codec as hfsecurity_codec,
+)
+from custom_components.face_access.protocols.hfsecurity_mqtt.variants import CAMERA, FACE_TERMINAL
 from custom_components.face_access.protocols.model import (
     Capability,
+    DeviceProfile,
+    Enrollment,
     FaceAccessError,
+    InvalidRequestError,
     UnsupportedError,
 )
+from custom_components.face_access.protocols.temperature_http import codec as temperature_codec
+from custom_components.face_access.protocols.unv_lapi import (
+    codec as unv_codec,
+    profile_for as unv_profile_for,
+)
+from simulators.broker import Broker
+from simulators.face_terminal_mqtt import FaceTerminalSimulator
 from tests.common import (
     DEVICE_ID,
     PREFIX,
@@ -39,9 +61,13 @@ from tests.common import (
     setup_entry,
     terminal_entry,
 )
+from tests.e2e import add_through_the_flow, quick_simulator, running, wait_until
+from tests.test_temperature_http import CID, tablet_entry
 
 OTHER_ID = "1305434"
 PHOTO_URL = "http://photos.example/ada.jpg"
+TITLE = f"Face terminal {DEVICE_ID}"
+OTHER_TITLE = f"Face terminal {OTHER_ID}"
 
 
 @pytest.fixture
@@ -102,7 +128,15 @@ async def test_enroll_from_a_file(
         },
     )
 
-    assert response == {"results": {device: {"status": "enrolled", "message": "enrolled"}}}
+    assert response == {
+        "results": {
+            device: {
+                "status": "enrolled",
+                "reason": f"{TITLE} stored the person",
+                "message": "enrolled",
+            }
+        }
+    }
     (message,) = published(mqtt_mock, "EditPerson")
     assert message["_topic"] == f"{PREFIX}/{DEVICE_ID}"
     assert message["_retain"] is False
@@ -410,9 +444,12 @@ async def test_enroll_on_two_devices_where_one_fails(
         },
     )
 
-    assert response["results"][first] == {"status": "enrolled", "message": "enrolled"}
-    assert response["results"][second]["status"] == "failed"
-    assert "Face feature extraction failed" in response["results"][second]["message"]
+    assert response["results"][first]["status"] == "enrolled"
+    assert response["results"][second] == {
+        "status": "failed",
+        "reason": f"{OTHER_TITLE} refused: Face feature extraction failed (code 467)",
+        "message": "Face feature extraction failed (code 467)",
+    }
     assert {m["_topic"] for m in published(mqtt_mock, "EditPerson")} == {
         f"{PREFIX}/{DEVICE_ID}",
         f"{PREFIX}/{OTHER_ID}",
@@ -510,7 +547,15 @@ async def test_delete_one_person(
 
     response = await call(hass, "delete_person", {"device_id": device, "person_id": "E012"})
 
-    assert response == {"results": {device: {"status": "deleted", "message": "deleted"}}}
+    assert response == {
+        "results": {
+            device: {
+                "status": "deleted",
+                "reason": f"{TITLE} deleted as asked",
+                "message": "deleted",
+            }
+        }
+    }
     (message,) = published(mqtt_mock, "DelPerson")
     assert message["info"] == {"customId": "E012"}
     assert published(mqtt_mock, "DeletePersons") == []
@@ -526,7 +571,8 @@ async def test_delete_several_people(
         hass, "delete_person", {"device_id": device, "person_id": ["E012", "E013"]}
     )
 
-    assert response["results"][device] == {"status": "deleted", "message": "deleted 2 of 2"}
+    assert response["results"][device]["status"] == "deleted"
+    assert response["results"][device]["message"] == "deleted 2 of 2"
     (message,) = published(mqtt_mock, "DeletePersons")
     assert message["info"] == {"customId": ["E012", "E013"]}
     assert message["PersonNum"] == "2"
@@ -538,14 +584,48 @@ async def test_delete_several_people(
 async def test_delete_someone_the_device_does_not_know(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
 ) -> None:
-    """The device's reason for not deleting reaches the user."""
+    """Error 464 (no such person, L3718-3724) is `not_found`, which is no failure."""
     terminal.refuse("DelPerson", "can't find customId's person", "464")
+    device = ha_device_id(hass)
+
+    response = await call(hass, "delete_person", {"device_id": device, "person_id": "E099"})
+
+    assert response == {
+        "results": {
+            device: {
+                "status": "not_found",
+                "reason": f"{TITLE} did not have the person to delete",
+                "message": "can't find customId's person (code 464)",
+            }
+        }
+    }
+
+
+async def test_delete_several_people_the_device_does_not_know(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """A DeletePersons that deleted none of them (unknown IDs fail, L1135) is `not_found`."""
+    terminal.reply("DeletePersons", {"DelSucNum": "0", "DelErrNum": "2", "result": "ok"})
+    device = ha_device_id(hass)
+
+    response = await call(
+        hass, "delete_person", {"device_id": device, "person_id": ["E098", "E099"]}
+    )
+
+    assert response["results"][device]["status"] == "not_found"
+
+
+async def test_delete_refused_for_another_reason_is_a_failure(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """Any other refusal of DelPerson still fails the call (its only target failed)."""
+    terminal.refuse("DelPerson", "Parameter error", "462")
 
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "delete_person", {"device_id": ha_device_id(hass), "person_id": "E099"})
 
     assert err.value.translation_key == "device_refused"
-    assert "can't find customId's person" in str(err.value)
+    assert "Parameter error" in str(err.value)
 
 
 async def test_list_people(
@@ -758,3 +838,665 @@ async def test_other_protocol_errors(
 
     assert err.value.translation_key == key
     assert str(error) in str(err.value)
+
+
+# ---- every target checked first; one failure is not the call's failure --------------------
+
+
+async def test_every_bad_target_is_named_before_anything_is_sent(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """One error names each bad target; no device is told anything, the photo is not read."""
+    await setup_entry(hass, terminal_entry(OTHER_ID, protocol="camera_mqtt"))
+    aioclient_mock.get(PHOTO_URL, content=make_photo())
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": [ha_device_id(hass), "not-a-device", ha_device_id(hass, OTHER_ID)],
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_url": PHOTO_URL,
+                "card_number": "1369406761",  # the camera has no card reader
+            },
+        )
+
+    assert err.value.translation_key == "invalid_targets"
+    assert str(err.value) == (
+        "These devices cannot take the call, so nothing was sent: "
+        "not-a-device is not a Face Access device; "
+        f"Camera {OTHER_ID} cannot do this: its protocol has no such command"
+    )
+    assert aioclient_mock.call_count == 0
+    assert published(mqtt_mock, "EditPerson") == []
+
+
+async def test_a_person_beyond_the_limits_of_two_devices(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, photo_file: Path
+) -> None:
+    """The devices' documented limits are checked for every target, each named."""
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": [ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
+                "person_id": "E012",
+                "name": "Ada Augusta King, Countess of Lovelace",
+                "photo_path": str(photo_file),
+            },
+        )
+
+    assert err.value.translation_key == "invalid_targets"
+    problems = str(err.value)
+    assert f"{TITLE} cannot take this: name must be 1 to 31 bytes" in problems
+    assert f"{OTHER_TITLE} cannot take this: name must be 1 to 31 bytes" in problems
+    assert published(mqtt_mock, "EditPerson") == []
+
+
+async def test_the_photo_is_read_only_for_good_targets(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A call to a device that does not exist does not download the photo first."""
+    aioclient_mock.get(PHOTO_URL, content=make_photo())
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": "not-a-device",
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_url": PHOTO_URL,
+            },
+        )
+
+    assert err.value.translation_key == "device_not_found"
+    assert aioclient_mock.call_count == 0
+
+
+async def test_delete_checks_the_ids_against_every_target(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """An ID the device could not hold is refused before any device deletes anything."""
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "delete_person",
+            {
+                "device_id": [ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
+                "person_id": ["E012", "P" * 48],
+            },
+        )
+
+    assert err.value.translation_key == "invalid_targets"
+    assert "person_id must be 1 to 47 bytes" in str(err.value)
+    assert published(mqtt_mock, "DeletePersons") == []
+
+
+async def test_the_call_fails_only_when_every_target_failed(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, photo_file: Path
+) -> None:
+    """Two refusals: one error that names both devices and their reasons."""
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.refuse("EditPerson", "Face feature extraction failed", "467")
+    await setup_entry(hass)
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": [ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_path": str(photo_file),
+            },
+        )
+
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "all_targets_failed"
+    assert str(err.value) == (
+        f"Every device failed: {TITLE} refused: Face feature extraction failed (code 467); "
+        f"{OTHER_TITLE} refused: Face feature extraction failed (code 467)"
+    )
+
+
+async def test_the_reason_is_in_the_configured_language(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, photo_file: Path
+) -> None:
+    """The reason follows Home Assistant's language; the protocol's message stays."""
+    hass.config.language = "de"
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.refuse("EditPerson", "Face feature extraction failed", "467", device_id=OTHER_ID)
+    await setup_entry(hass)
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
+
+    response = await call(
+        hass,
+        "enroll_person",
+        {
+            "device_id": [first, second],
+            "person_id": "E012",
+            "name": "Ada",
+            "photo_path": str(photo_file),
+        },
+    )
+
+    assert response["results"][first]["reason"] == f"{TITLE} hat die Person gespeichert"
+    assert response["results"][second]["reason"] == (
+        f"{OTHER_TITLE} hat abgelehnt: Face feature extraction failed (code 467)"
+    )
+
+
+# ---- the documented limits, against each protocol's own checks ------------------------------
+
+
+def _enroll_terminal(enrollment: Enrollment) -> object:
+    return hfsecurity_codec.edit_person_info(enrollment, FACE_TERMINAL)
+
+
+def _enroll_capture(enrollment: Enrollment) -> object:
+    return face_capture_codec.upload_person(enrollment, "AAAA")
+
+
+def _enroll_tablet(enrollment: Enrollment) -> object:
+    return temperature_codec.facelib_add(1, enrollment, "AAAA")
+
+
+def _enroll_unv(enrollment: Enrollment) -> object:
+    return unv_codec.person_body(enrollment, "AAAA", 3, 0)
+
+
+LIMIT_SAMPLES: list[dict[str, str]] = [
+    {"person_id": "P" * 19},
+    {"person_id": "P" * 20},
+    {"person_id": "张" * 6},  # 18 bytes
+    {"person_id": "张" * 7},  # 21 bytes
+    {"person_id": "P" * 35},
+    {"person_id": "P" * 36},
+    {"person_id": "P" * 47},
+    {"person_id": "P" * 48},
+    {"person_id": "10,11"},
+    {"person_id": "0"},
+    {"person_id": "4294967295"},
+    {"person_id": "4294967296"},
+    {"person_id": " 1002"},
+    {"name": "A" * 31},
+    {"name": "A" * 32},
+    {"name": "张" * 10},  # 30 bytes
+    {"name": "张" * 11},  # 33 bytes
+    {"name": "A" * 35},
+    {"name": "A" * 36},
+    {"name": "A" * 63},
+    {"name": "A" * 64},
+    {"name": "张" * 21},  # 63 bytes, 21 characters
+    {"name": "张" * 22},  # 66 bytes
+    {"name": 'Ada "the first"'},
+    {"name": "Ada\\Byron"},
+    {"card_number": "1369406761"},
+    {"card_number": "12345678901"},
+    {"card_number": "519f7d29"},
+    {"card_number": "not-a-card"},
+    {"card_number": "18446744073709551615"},
+    {"card_number": "18446744073709551616"},
+    {"card_number": "1" * 35},
+    {"card_number": "1" * 36},
+]
+
+
+@pytest.mark.parametrize(
+    ("profile", "build"),
+    [
+        pytest.param(FACE_TERMINAL.profile, _enroll_terminal, id="face_terminal_mqtt"),
+        pytest.param(CAMERA.profile, _enroll_terminal, id="camera_mqtt"),
+        pytest.param(face_capture_codec.PROFILE, _enroll_capture, id="face_capture_http"),
+        pytest.param(temperature_codec.PROFILE, _enroll_tablet, id="temperature_http"),
+        pytest.param(unv_profile_for(frozenset({"people"})), _enroll_unv, id="unv_lapi"),
+    ],
+)
+def test_the_limits_match_what_each_protocol_refuses(
+    profile: DeviceProfile, build: Callable[[Enrollment], object]
+) -> None:
+    """A person the profile's limits pass is one the protocol sends, and the other way round.
+
+    So a multi-device call refuses up front exactly what the device's protocol would have
+    refused after the others were already told.
+    """
+    limits = profile.person_limits
+    assert limits is not None
+    for sample in LIMIT_SAMPLES:
+        person = {"person_id": "1001", "name": "Ada", "card_number": None, **sample}
+        if profile is CAMERA.profile and person["card_number"] is not None:
+            continue  # the camera has no card field: its capability decides (no card enrolment)
+        try:
+            limits.check(person["person_id"], person["name"], person["card_number"])
+        except InvalidRequestError:
+            passes = False
+        else:
+            passes = True
+        try:
+            build(Enrollment(photo_jpeg=b"", **person))
+        except InvalidRequestError:
+            sent = False
+        else:
+            sent = True
+        assert passes == sent, sample
+
+
+@pytest.mark.parametrize("person_id", ["", " ", "\t"])
+def test_a_blank_person_id_fits_no_device(person_id: str) -> None:
+    """No protocol can address a person without an ID."""
+    for profile in (FACE_TERMINAL.profile, face_capture_codec.PROFILE, temperature_codec.PROFILE):
+        assert profile.person_limits is not None
+        with pytest.raises(InvalidRequestError, match="person_id"):
+            profile.person_limits.check_id(person_id)
+
+
+# ---- photo sources: media source and base64 -----------------------------------------------
+
+
+@pytest.fixture
+async def media_folder(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A local media folder with a portrait, served by the media_source integration."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    (folder / "ada.png").write_bytes(make_photo("PNG"))
+    (folder / "song.mp3").write_bytes(b"ID3" + b"\0" * 100)
+    hass.config.media_dirs = {"local": str(folder)}
+    assert await async_setup_component(hass, "media_source", {})
+    return folder
+
+
+@pytest.mark.parametrize(
+    "photo_media",
+    [
+        {
+            "media_content_id": "media-source://media_source/local/ada.png",
+            "media_content_type": "image/png",
+        },
+        "media-source://media_source/local/ada.png",
+    ],
+)
+async def test_enroll_from_a_media_source(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    media_folder: Path,
+    photo_media: Any,
+) -> None:
+    """A picture picked in the media browser (or its ID in a script) is the photo."""
+    device = ha_device_id(hass)
+
+    response = await call(
+        hass,
+        "enroll_person",
+        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_media": photo_media},
+    )
+
+    assert response["results"][device]["status"] == "enrolled"
+    (message,) = published(mqtt_mock, "EditPerson")
+    assert sent_photo(message).size == (320, 240)
+
+
+@pytest.mark.parametrize(
+    ("media_content_id", "reason"),
+    [
+        ("media-source://media_source/local/song.mp3", "audio/mpeg is not a picture"),
+        ("media-source://media_source/local/nobody.png", ""),
+        ("media-source://no_such_source/ada.png", ""),
+    ],
+)
+async def test_enroll_from_a_media_source_that_is_no_photo(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    media_folder: Path,
+    media_content_id: str,
+    reason: str,
+) -> None:
+    """Media that is not a picture, or not there, is refused; nothing is sent."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": ha_device_id(hass),
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_media": media_content_id,
+            },
+        )
+
+    assert err.value.translation_key == "photo_unavailable"
+    assert reason in str(err.value)
+    assert published(mqtt_mock, "EditPerson") == []
+
+
+async def test_enroll_from_a_media_source_on_the_network(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A media source that resolves to a URL (not a local file) is downloaded."""
+    aioclient_mock.get(PHOTO_URL, content=make_photo("JPEG", (640, 480)))
+    with patch(
+        "homeassistant.components.media_source.async_resolve_media",
+        return_value=PlayMedia(PHOTO_URL, "image/jpeg"),
+    ):
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": ha_device_id(hass),
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_media": "media-source://somewhere/ada.jpg",
+            },
+        )
+
+    assert aioclient_mock.call_count == 1
+    (message,) = published(mqtt_mock, "EditPerson")
+    assert sent_photo(message).size == (640, 480)
+
+
+async def test_a_media_field_that_is_no_media_source(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """`photo_media` takes only media-source IDs: a file path there is refused."""
+    with pytest.raises(vol.Invalid):
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": ha_device_id(hass),
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_media": "/media/ada.png",
+            },
+        )
+
+
+def _wrapped(text: str) -> str:
+    """Return base64 broken into lines of 76 characters, as mail and many tools write it."""
+    return "\n".join(text[start : start + 76] for start in range(0, len(text), 76))
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda data: base64.b64encode(data).decode(),
+        lambda data: "data:image/png;base64," + base64.b64encode(data).decode(),
+        lambda data: _wrapped(base64.b64encode(data).decode()),
+        lambda data: base64.b64encode(data).decode().rstrip("="),
+    ],
+    ids=["raw", "data uri", "wrapped", "unpadded"],
+)
+async def test_enroll_from_base64(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    encode: Callable[[bytes], str],
+) -> None:
+    """The photo can be given inline as base64, with or without a data: prefix."""
+    photo = make_photo("PNG", (301, 200))
+    device = ha_device_id(hass)
+
+    response = await call(
+        hass,
+        "enroll_person",
+        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_base64": encode(photo)},
+    )
+
+    assert response["results"][device]["status"] == "enrolled"
+    (message,) = published(mqtt_mock, "EditPerson")
+    assert sent_photo(message).size == (301, 200)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("this is *not* base64!", "not base64"),
+        ("data:image/jpeg;base64,", "empty"),
+        ("A" * (28 * 1024 * 1024), "larger than 20 MB"),
+    ],
+    ids=["garbage", "empty", "too large"],
+)
+async def test_enroll_from_bad_base64(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    terminal: FakeTerminal,
+    text: str,
+    reason: str,
+) -> None:
+    """Base64 that is no photo's is refused with why; nothing is sent."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "enroll_person",
+            {
+                "device_id": ha_device_id(hass),
+                "person_id": "E012",
+                "name": "Ada",
+                "photo_base64": text,
+            },
+        )
+
+    assert err.value.translation_key == "photo_unavailable"
+    assert reason in str(err.value)
+    assert published(mqtt_mock, "EditPerson") == []
+
+
+async def test_read_photo_without_a_source(hass: HomeAssistant) -> None:
+    """The public reader refuses a source that names no photo."""
+    with pytest.raises(ServiceValidationError) as err:
+        await async_read_photo(hass, {})
+
+    assert err.value.translation_key == "photo_unavailable"
+
+
+# ---- list_people over several devices ------------------------------------------------------
+
+
+def _person_list(*people: tuple[str, str]) -> dict[str, Any]:
+    """Return a SearchPersonList ack's info listing these (customId, name) people."""
+    return {
+        "TotalPersonNum": len(people),
+        "PersonNum": len(people),
+        "List": [
+            {"personType": 0, "name": name, "RFIDCard": "0", "customId": person_id}
+            for person_id, name in people
+        ],
+    }
+
+
+async def test_list_people_on_every_device(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Without device_id every device is asked; each person once, with where they are."""
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.reply("SearchPersonList", _person_list(("E012", "Ada"), ("E013", "Grace")))
+    terminal.reply(
+        "SearchPersonList", _person_list(("E012", "Ada"), ("E014", "Edsger")), device_id=OTHER_ID
+    )
+    await setup_entry(hass)
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
+
+    response = await call(hass, "list_people", {})
+
+    devices = {person["person_id"]: person["devices"] for person in response["people"]}
+    assert devices == {"E012": [first, second], "E013": [first], "E014": [second]}
+    ada = next(person for person in response["people"] if person["person_id"] == "E012")
+    assert ada["name"] == "Ada"
+    assert ada["list"] == "allow"
+    assert response["total"] == 3
+    assert response["results"] == {
+        first: {"status": "listed", "reason": f"People on {TITLE}: 2", "total": 2},
+        second: {"status": "listed", "reason": f"People on {OTHER_TITLE}: 2", "total": 2},
+    }
+    # The same shape when both are named.
+    named = await call(hass, "list_people", {"device_id": [first, second]})
+    assert named == response
+
+
+async def test_list_people_with_a_silent_device(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """A device that does not answer is reported; the others' people still come back."""
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.reply("SearchPersonList", _person_list(("E012", "Ada")))
+    terminal.silence("SearchPersonList", device_id=OTHER_ID)
+    with patch(
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
+        partial(HFSecurityMqttClient, command_timeout=0.2),
+    ):
+        await setup_entry(hass)
+        await setup_entry(hass, terminal_entry(OTHER_ID))
+    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
+
+    response = await call(hass, "list_people", {})
+
+    assert [person["person_id"] for person in response["people"]] == ["E012"]
+    assert response["results"][first]["status"] == "listed"
+    assert response["results"][second]["status"] == "failed"
+    assert response["results"][second]["reason"].startswith(f"{OTHER_TITLE} did not answer")
+
+
+async def test_list_people_when_every_device_is_silent(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Only when no device answered does the call fail, naming each."""
+    FakeTerminal(hass, mqtt_mock).silence("SearchPersonList")
+    with patch(
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
+        partial(HFSecurityMqttClient, command_timeout=0.2),
+    ):
+        await setup_entry(hass)
+        await setup_entry(hass, terminal_entry(OTHER_ID))
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "list_people", {})
+
+    assert err.value.translation_key == "all_targets_failed"
+    assert f"{TITLE} did not answer" in str(err.value)
+    assert f"{OTHER_TITLE} did not answer" in str(err.value)
+
+
+async def test_list_people_without_devices(hass: HomeAssistant) -> None:
+    """With no device that can list people, the call says so."""
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "list_people", {})
+
+    assert err.value.translation_key == "no_listing_devices"
+
+
+async def test_list_people_skips_devices_that_cannot_list(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """A device whose protocol cannot list people is left out of "every device"."""
+    await setup_entry(hass, terminal_entry(OTHER_ID))
+    other = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, OTHER_ID)
+    assert other is not None
+    client = other.runtime_data.client
+    assert isinstance(client, HFSecurityMqttClient)
+    client.variant = replace(
+        client.variant,
+        profile=replace(
+            client.profile, capabilities=client.profile.capabilities - {Capability.LIST_PEOPLE}
+        ),
+    )
+
+    response = await call(hass, "list_people", {})
+
+    assert list(response["results"]) == [ha_device_id(hass)]
+
+
+# ---- entities: the tablet's access event types, the connectivity sensor's translation ------
+
+
+async def test_the_tablet_does_not_offer_denied(hass: HomeAssistant) -> None:
+    """The tablet reports recognitions and strangers only, so `denied` is not offered."""
+    entry = tablet_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    access = hass.states.get(f"event.temperature_tablet_{CID}_access")
+    assert access is not None
+
+    assert access.attributes["event_types"] == ["recognized", "stranger"]
+    device = next(iter(dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)))
+    assert "denied" not in device_event_types(hass, device.id)
+    assert "recognized" in device_event_types(hass, device.id)
+
+
+async def test_the_connectivity_sensor_is_translated(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+) -> None:
+    """The online sensor has its own translation key (and keeps its entity ID)."""
+    entity = er.async_get(hass).async_get(f"binary_sensor.face_terminal_{DEVICE_ID}_connectivity")
+
+    assert entity is not None
+    assert entity.translation_key == "online"
+    assert entity.original_name == "Connectivity"
+
+
+# ---- not_found over real sockets, against the simulated terminal ---------------------------
+
+
+@pytest.fixture
+def simulated_terminal(broker: Broker) -> Iterator[FaceTerminalSimulator]:
+    """Run the simulated face terminal against the broker, with short timers."""
+    with running(quick_simulator(FaceTerminalSimulator, broker, DEVICE_ID)) as simulator:
+        yield simulator
+
+
+async def test_deleting_people_the_terminal_does_not_have(
+    hass: HomeAssistant,
+    mqtt_connected: None,
+    simulated_terminal: FaceTerminalSimulator,
+    tmp_path: Path,
+) -> None:
+    """The terminal's own "can't find" answers become `not_found`; a real deletion `deleted`."""
+    entry_id = await add_through_the_flow(hass, "face_terminal_mqtt", DEVICE_ID)
+    await wait_until(lambda: simulated_terminal.online_acked)
+    device = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)[0].id
+    photo = tmp_path / "ada.jpg"
+    photo.write_bytes(make_photo("JPEG", (480, 640)))
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    await call(
+        hass,
+        "enroll_person",
+        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_path": str(photo)},
+    )
+    assert "E012" in simulated_terminal.persons
+
+    unknown = await call(hass, "delete_person", {"device_id": device, "person_id": "E099"})
+    several = await call(
+        hass, "delete_person", {"device_id": device, "person_id": ["E098", "E099"]}
+    )
+    known = await call(hass, "delete_person", {"device_id": device, "person_id": "E012"})
+
+    assert unknown["results"][device]["status"] == "not_found"
+    assert unknown["results"][device]["reason"] == f"{TITLE} did not have the person to delete"
+    assert several["results"][device]["status"] == "not_found"
+    assert known["results"][device]["status"] == "deleted"
+    assert "E012" not in simulated_terminal.persons

@@ -167,9 +167,8 @@ async def test_settings_entities_show_what_the_device_reports(
         entry = entity_registry.async_get(entity_id(hass, platform, key))
         assert entry is not None
         assert entry.entity_category is EntityCategory.CONFIG
-    # The terminal's document has no switch for temperature measurement itself.
-    measurement = f"{DEVICE_ID}_temperature_measurement"
-    assert entity_registry.async_get_entity_id("switch", DOMAIN, measurement) is None
+    # §9.3: measurement is the door's VerifyMode flag 0x200 (513 = face list + temperature).
+    assert state(hass, "switch", "temperature_measurement").state == STATE_ON
 
 
 async def test_a_setting_the_device_lacks_has_no_entity(

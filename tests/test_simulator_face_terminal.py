@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+import datetime as dt
 import io
 import itertools
 import json
@@ -691,3 +692,79 @@ def test_sound_and_face_config(
     ok = platform.request("UpFaceconfig", {"facesluiceId": DEVICE_ID, "recDistance": "120"})
     assert ok["info"]["result"] == "ok"
     assert sim.face_config["recDistance"] == 120
+
+
+# ------------------------------------------------------------ uploads and replays
+
+
+def test_mqtt_config_ranges_and_refusals(
+    platform: Platform, make_sim: Callable[..., FaceTerminalSimulator]
+) -> None:
+    """§9.6: 462 outside the table's ranges, 463 resuming with no upload; `refuse_next`."""
+    sim = make_sim(resume_from_breakpoint=False)
+    config = platform.request("GetMQTTconfig")["info"]
+    assert (config["RecordUploadType"], config["ResumefromBreakpoint"]) == ("1", "0")
+    assert platform.request("UpMQTTconfig", {"RecordUploadType": "3"})["code"] == "462"
+    sim.configure_uploads(RecordUploadType=0, StrangerUploadType=1)
+    no_upload = platform.request("UpMQTTconfig", {"ResumefromBreakpoint": "1"})
+    assert no_upload["code"] == "463"
+    sim.refuse_next("UpMQTTconfig", 462, "Parameter error")
+    assert platform.request("UpMQTTconfig", {"RecordUploadType": "1"})["code"] == "462"
+    assert sim.mqtt_config["RecordUploadType"] == 0
+    assert platform.request("UpMQTTconfig", {"RecordUploadType": 1})["info"]["result"] == "ok"
+    assert sim.mqtt_config["RecordUploadType"] == 1
+
+
+def test_manual_push_replays_a_window_with_push_type_2(
+    platform: Platform, make_sim: Callable[..., FaceTerminalSimulator]
+) -> None:
+    """§20/§22: the window's records again, `PushType` "2", same IDs, no PushAck awaited;
+    `replay_copies` sends the duplicates the document warns of (L3486)."""
+    sim = make_sim(resume_from_breakpoint=False)
+    now = dt.datetime.now().replace(microsecond=0)
+    record_id = sim.push_record(temperature=36.6)
+    snap_id = sim.push_stranger()
+    sim.push_record(at=now - dt.timedelta(days=1))  # outside the window
+    window = {
+        "facesluiceId": DEVICE_ID,
+        "TimeS": (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+        "TimeE": (now + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    sim.replay_copies = 2
+
+    records = platform.request("ManualPushRecords", window)
+    snaps = platform.request("ManualPushSaps", window)
+
+    assert (records["operator"], records["info"]["RecordNum"]) == ("ManualPushRecords-Ack", 1)
+    assert (snaps["operator"], snaps["info"]["RecordNum"]) == ("ManualPushSnaps-Ack", 1)  # L3628
+    replays = platform.wait_count("RecPush", 3)
+    replayed = [m.info for m in replays if m.info.get("PushType") == "2"]
+    assert [r["RecordID"] for r in replayed] == [str(record_id)] * 2
+    live = next(m.info for m in replays if m.info.get("PushType") == "0")
+    assert {**replayed[0], "PushType": "0"} == live  # the same record, but for PushType
+    strangers = platform.wait_count("StrSnapPush", 3)
+    assert [m.info["SnapID"] for m in strangers if m.info.get("PushType") == "2"] == [
+        str(snap_id)
+    ] * 2
+    assert sim.pending_pushes == set()
+    assert sim.replayed == 4
+
+
+def test_manual_push_errors(
+    platform: Platform, make_sim: Callable[..., FaceTerminalSimulator]
+) -> None:
+    """L4022-4041: 463 another device, 464/465 times, 466 none in the window, 467 upload off."""
+    sim = make_sim()
+    sim.push_record()
+    window = {"TimeS": "2020-01-01T00:00:00", "TimeE": "2020-01-02T00:00:00"}
+    assert platform.request("ManualPushRecords", {**window, "facesluiceId": "9"})["code"] == "463"
+    assert platform.request("ManualPushRecords", {"TimeE": "2020-01-02T00:00:00"})["code"] == "464"
+    assert platform.request("ManualPushRecords", {"TimeS": "2020-01-01T00:00:00"})["code"] == "465"
+    empty = platform.request("ManualPushRecords", window)
+    assert (empty["code"], empty["info"]["detail"]) == (
+        "466",
+        "Can't Find any record issue, please check TimeS and TimeE",
+    )
+    sim.configure_uploads(StrangerUploadType=1)
+    off = platform.request("ManualPushSaps", window)
+    assert (off["code"], off["info"]["detail"]) == ("467", "Unknow StrangerUploadType")

@@ -721,7 +721,6 @@ def test_ignored_commands_are_recorded(
     sim = make_sim()
     bodies: list[dict[str, Any]] = [
         {"strategy_manage": {"operType": 2}},
-        {"reupload": {"type": 2}},
         {"facelog": {"opType": 1, "seq": 5}},
         {"fw_upgrade": {"version": "V1.2.1.2", "download_url": "http://x.invalid/a.zip"}},
         {"http_server_url": "http://elsewhere.invalid/api", "http_server_port": 80},
@@ -729,8 +728,55 @@ def test_ignored_commands_are_recorded(
     for body in bodies:
         command(platform, sim, body)
     assert sim.commands == bodies
-    assert [r.kind for r in platform.received()] == [3] * 6
+    assert [r.kind for r in platform.received()] == [3] * 5
     assert sim.protocol_violations == []
+
+
+def test_reupload_query_and_set(
+    platform: Platform, make_sim: Callable[..., TemperatureTabletSimulator]
+) -> None:
+    """§6 (L1179-L1301): both answered at once with a ``type`` 8; bad sets change nothing."""
+    sim = make_sim()
+    platform.reply(1, status=500)
+    assert sim.push_record(None) == 500
+
+    command(platform, sim, {"reupload": {"type": 2}})
+    assert platform.last().kind == 8
+    assert platform.last().body["reupload"] == {
+        "mode": 2,
+        "reupload_time": "00:00:00",
+        "recordes_num": 1,  # sic, L1297
+    }
+
+    command(
+        platform, sim, {"reupload": {"type": 1, "seq": 31, "reupload_time": "19:45:10", "mode": 1}}
+    )
+    assert platform.last().body["reupload"] == {"seq": 31, "errcode": 0}
+    assert sim.reupload == {"mode": 1, "reupload_time": "19:45:10"}
+
+    for bad in (
+        {"type": 1, "seq": 32, "reupload_time": "25:00:00", "mode": 2},
+        {"type": 1, "seq": 33, "reupload_time": "10:00:00", "mode": 5},
+    ):
+        command(platform, sim, {"reupload": bad})
+        assert platform.last().body["reupload"] == {"seq": bad["seq"], "errcode": 1}
+    assert sim.reupload == {"mode": 1, "reupload_time": "19:45:10"}
+    assert sim.protocol_violations == []
+
+
+def test_scheduled_mode_keeps_failed_records_from_the_idle_reupload(
+    platform: Platform, make_sim: Callable[..., TemperatureTabletSimulator]
+) -> None:
+    """Mode 1 re-sends only at its time (not simulated); mode 2 after the idle pause."""
+    sim = make_sim(reupload_idle=0.2)
+    sim.set_reupload(1)
+    platform.reply(1, status=500)
+    assert sim.push_record(None) == 500
+    time.sleep(0.6)
+    assert sim.failed_records == 1
+    sim.set_reupload(2)
+    assert sim.wait_for(lambda: sim.failed_records == 0, 5.0)
+    assert len(platform.received(1)) == 2
 
 
 # ---------------------------------------------------------------- violations

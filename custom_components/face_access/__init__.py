@@ -6,13 +6,16 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
-from . import ingress
-from .const import CONF_PROTOCOL, DOMAIN
+from . import ingress, people_entry, photo_view
+from .catchup import async_remove_history
+from .const import CONF_PROTOCOL, DOMAIN, SIGNAL_DEVICE_LOADED
 from .coordinator import FaceAccessConfigEntry, FaceAccessCoordinator, FaceAccessData
 from .protocols.model import AuthenticationError, FaceAccessError
 from .registry import PROTOCOLS
+from .repairs import async_remove_upload_issue
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -35,11 +38,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     for record in PROTOCOLS.values():
         if record.fixed_path is not None:
             ingress.async_register_views(hass, record.key, record.fixed_path)
+    photo_view.async_register(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> bool:
     """Set up one device: its client, its coordinator, its ingress, then its entities."""
+    if people_entry.is_people_entry(entry):
+        return await people_entry.async_setup_entry(hass, entry)
     record = PROTOCOLS[entry.data[CONF_PROTOCOL]]
     client = await record.async_create_client(hass, entry)
     coordinator = FaceAccessCoordinator(hass, entry, client)
@@ -68,15 +74,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -
         # A polled device described itself in the first refresh; a pushing one is asked.
         coordinator.refresh_info()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The roster sync (sync.py) reconciles a device that can enroll once it is set up.
+    async_dispatcher_send(hass, SIGNAL_DEVICE_LOADED, entry.entry_id)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> bool:
     """Unload a device."""
+    if people_entry.is_people_entry(entry):
+        return await people_entry.async_unload_entry(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FaceAccessConfigEntry) -> None:
     """Remove what the entry left behind, as its protocol says (repair issues, saved state)."""
+    if people_entry.is_people_entry(entry):
+        await people_entry.async_remove_entry(hass, entry)
+        return
+    async_remove_upload_issue(hass, entry.entry_id)
+    await async_remove_history(hass, entry.entry_id)
     if (record := PROTOCOLS.get(entry.data.get(CONF_PROTOCOL, ""))) is not None:
         await record.async_remove(hass, entry)

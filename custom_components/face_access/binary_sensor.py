@@ -35,6 +35,7 @@ BINARY_SENSORS: tuple[FaceAccessBinarySensorDescription, ...] = (
     ),
     FaceAccessBinarySensorDescription(
         key="online",
+        translation_key="online",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         always_available=True,

@@ -39,3 +39,19 @@ ATTR_CARD_NUMBER: Final = "card_number"
 ATTR_VALID_FROM: Final = "valid_from"
 ATTR_VALID_UNTIL: Final = "valid_until"
 ATTR_LIST: Final = "list"
+
+# Catching up after an outage (catchup.py).
+SERVICE_FETCH_RECORDS: Final = "fetch_records"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+
+# enroll_person's further photo sources (photo_sources.py).
+ATTR_PHOTO_MEDIA: Final = "photo_media"
+ATTR_PHOTO_BASE64: Final = "photo_base64"
+
+# The roster sync (sync.py).
+CONF_ROSTER_OWNS_LIST: Final = "roster_owns_list"
+"""Device option: the roster owns the device's people list (it deletes people it does not know)."""
+SIGNAL_DEVICE_LOADED: Final = "face_access_device_loaded"
+"""Dispatcher signal sent with a device entry's ID once it is set up."""
+SERVICE_IMPORT_PEOPLE: Final = "import_people"

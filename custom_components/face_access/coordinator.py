@@ -22,6 +22,8 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from . import roster
+from .catchup import CatchUp
 from .const import (
     ATTR_CATEGORY,
     ATTR_EVENT_TYPE,
@@ -31,7 +33,7 @@ from .const import (
     LOGGER,
 )
 from .protocols import images
-from .protocols.client import DeviceClient, SettingsClient
+from .protocols.client import DeviceClient, SettingsClient, UploadCheckClient
 from .protocols.model import (
     AccessKind,
     AccessRecord,
@@ -54,7 +56,9 @@ from .protocols.model import (
     SettingKey,
     SettingValue,
     UnsupportedError,
+    UploadProblem,
 )
+from .repairs import async_show_upload_problems
 
 type FaceAccessConfigEntry = ConfigEntry[FaceAccessData]
 
@@ -75,13 +79,15 @@ class DeviceState:
     `last_recognized` the newest recognition (the `last_person` sensor). Neither keeps its
     picture: `capture` holds the newest picture as JPEG, `capture_time` when it arrived.
     `settings` are the device's settings as last read (empty until read; see
-    `Capability.SETTINGS`).
+    `Capability.SETTINGS`). `last_ha_person` is the Home Assistant `person` the roster
+    links to the person of `last_recognized` (None without one).
     """
 
     online: bool = False
     info: DeviceInfo = field(default_factory=DeviceInfo)
     last_record: AccessRecord | None = None
     last_recognized: AccessRecord | None = None
+    last_ha_person: str | None = None
     capture: bytes | None = None
     capture_time: datetime | None = None
     settings: Mapping[SettingKey, Setting] = field(default_factory=dict)
@@ -102,8 +108,12 @@ class DeviceEvent:
     context: Context = field(default_factory=Context, compare=False)
 
 
-def record_attributes(record: AccessRecord) -> dict[str, Any]:
-    """Return the contract's event attributes of an access record (DESIGN.md)."""
+def record_attributes(record: AccessRecord, ha_person: str | None = None) -> dict[str, Any]:
+    """Return the contract's event attributes of an access record (DESIGN.md).
+
+    `ha_person` is the entity ID of the Home Assistant `person` the roster links to the
+    recognised person (None for anyone else).
+    """
     return {
         "person_id": record.person_id,
         "person_name": record.person_name,
@@ -115,14 +125,18 @@ def record_attributes(record: AccessRecord) -> dict[str, Any]:
         "record_id": record.record_id,
         "historical": record.historical,
         "reason": record.reason,
+        "ha_person": ha_person,
     }
 
 
 type Eventful = AccessRecord | AnalyticsEvent | CredentialEvent | DeviceAlarm
 
 
-def events_of(message: Eventful) -> list[DeviceEvent]:
-    """Map a record to the events it fires: one access event, plus alarms it carries."""
+def events_of(message: Eventful, ha_person: str | None = None) -> list[DeviceEvent]:
+    """Map a record to the events it fires: one access event, plus alarms it carries.
+
+    `ha_person`: the roster's Home Assistant person of a record's person (`record_attributes`).
+    """
     if isinstance(message, DeviceAlarm):
         # About the device, not a person: none of the record attributes apply.
         return [DeviceEvent("alarm", message.kind.value, {})]
@@ -145,7 +159,7 @@ def events_of(message: Eventful) -> list[DeviceEvent]:
         if message.qr_data is not None:
             attributes["qr_data"] = message.qr_data
         return [DeviceEvent("credential", message.kind.value, attributes)]
-    attributes = record_attributes(message)
+    attributes = record_attributes(message, ha_person)
     events = [DeviceEvent("access", message.kind.value, attributes)]
     if message.temperature_alarm:
         events.append(DeviceEvent("alarm", AlarmKind.HIGH_TEMPERATURE.value, attributes))
@@ -209,6 +223,9 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._event_listeners: list[Callable[[DeviceEvent], None]] = []
         self._capture_seq = 0
+        self.catch_up = CatchUp(
+            hass, entry, handle=self._handle_record, recent_keys=lambda: list(self._seen)
+        )
         entry.async_on_unload(client.subscribe(self.handle_message))
         if client.offline_after is not None:
             entry.async_on_unload(
@@ -220,6 +237,11 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     def refresh_info(self) -> None:
         """Ask the started client's device about itself, in the background."""
         self._schedule_info_refresh()
+
+    async def _async_setup(self) -> None:
+        """Load the saved record history into the de-duplication window (first refresh)."""
+        saved = await self.catch_up.async_load(online=lambda: self.data.online)
+        self._seen = OrderedDict.fromkeys([*saved, *self._seen])
 
     async def _async_update_data(self) -> DeviceState:
         """Poll a device that never pushes; return pushed state unchanged otherwise."""
@@ -268,7 +290,8 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             if not self.config_entry.options.get(CONF_SHOW_NAMES, True):
                 # The history is shared: the person's ID stands in for the name everywhere.
                 message = replace(message, person_name=None)
-            self._handle_record(message)
+            if not self.catch_up.hold(message):
+                self._handle_record(message)
         elif isinstance(message, AnalyticsEvent):
             if self._is_new(message.key):
                 self._fire(replace(message, picture=None))
@@ -292,20 +315,26 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
             self._seen.popitem(last=False)
         return True
 
-    def _handle_record(self, record: AccessRecord) -> None:
-        """Apply a new record to the state and fire its events; drop re-sent copies."""
+    def _handle_record(self, record: AccessRecord) -> bool:
+        """Apply a new record to the state and fire its events; drop re-sent copies.
+
+        Returns whether the record was new.
+        """
         if not self._is_new(record.key):
-            return
+            return False
+        record, ha_person = self._with_roster(record)
         picture = record.picture
         stored = replace(record, picture=None)
         state = self.data
         if _is_newer(stored, state.last_record):
             state = replace(state, last_record=stored)
             if stored.kind is AccessKind.RECOGNIZED and _is_newer(stored, state.last_recognized):
-                state = replace(state, last_recognized=stored)
+                state = replace(state, last_recognized=stored, last_ha_person=ha_person)
         self.async_set_updated_data(state)
-        self._fire(stored)
+        self._fire(stored, ha_person)
         self._show_picture(picture, stored.historical)
+        self.catch_up.note(_ordering_time(stored), historical=stored.historical)
+        return True
 
     def _show_picture(self, picture: Picture | None, historical: bool) -> None:
         """Make a live record's picture the `last_capture` (backlog must not replace it)."""
@@ -331,9 +360,24 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
                 replace(self.data, capture=jpeg, capture_time=dt_util.utcnow())
             )
 
-    def _fire(self, message: Eventful) -> None:
+    def _with_roster(self, record: AccessRecord) -> tuple[AccessRecord, str | None]:
+        """Return a record named as the roster names its person, and their HA person.
+
+        A person of the roster gets the roster's name (unless the privacy option keeps
+        names out) and the entity ID of the Home Assistant `person` linked to them.
+        """
+        if (
+            record.person_id is None
+            or (person := roster.roster_person_by_id(self.hass, record.person_id)) is None
+        ):
+            return record, None
+        if self.config_entry.options.get(CONF_SHOW_NAMES, True):
+            record = replace(record, person_name=person.name)
+        return record, person.ha_person
+
+    def _fire(self, message: Eventful, ha_person: str | None = None) -> None:
         """Fire each event of a message on the bus, then hand it to the event entities."""
-        for event in events_of(message):
+        for event in events_of(message, ha_person):
             self._fire_bus_event(event)
             for listener in list(self._event_listeners):
                 listener(event)
@@ -409,6 +453,15 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         else:
             LOGGER.info("%s is offline", self.config_entry.title)
         self.async_set_updated_data(replace(self.data, online=online))
+        if online:
+            # Before the message that brought it back moves the newest record on.
+            self.catch_up.device_online()
+            if self.update_interval is not None and self.upload_check_client is not None:
+                # A polled device is not asked about itself at a reconnect (a pushing one
+                # is): one whose uploads go elsewhere would never be checked.
+                self.config_entry.async_create_background_task(
+                    self.hass, self._async_check_uploads(), "face_access upload check"
+                )
 
     def _merge_info(self, info: DeviceInfo) -> None:
         """Keep what the device said about itself and mirror it in the device registry."""
@@ -456,6 +509,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         self._set_online(True)
         self._merge_info(info)
         await self._async_read_settings()
+        await self._async_check_uploads()
 
     # ---- settings -------------------------------------------------------------------------
 
@@ -491,6 +545,40 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         if (client := self.settings_client) is None:
             raise UnsupportedError(f"{self.config_entry.title} has no settings")
         self._merge_settings(await client.write_setting(key, value))
+
+    # ---- uploads --------------------------------------------------------------------------
+
+    @property
+    def upload_check_client(self) -> UploadCheckClient | None:
+        """Return the client as an UploadCheckClient where it can check uploads, else None."""
+        client = self.client
+        if isinstance(client, UploadCheckClient) and (
+            Capability.UPLOAD_CHECK in client.profile.capabilities
+        ):
+            return client
+        return None
+
+    async def _async_check_uploads(self) -> None:
+        """Raise or clear the "uploads off" repair (set-up and every reconnect)."""
+        if (client := self.upload_check_client) is None:
+            return
+        try:
+            problems = await client.check_uploads()
+        except FaceAccessError as err:
+            LOGGER.debug("%s did not tell what it uploads: %s", self.config_entry.title, err)
+            return
+        async_show_upload_problems(self.hass, self.config_entry, problems)
+
+    async def async_fix_uploads(self) -> list[UploadProblem]:
+        """Turn on what the device does not upload; return what it still reads back wrong.
+
+        The repair issue follows what was read back. Protocol errors propagate.
+        """
+        if (client := self.upload_check_client) is None:
+            raise UnsupportedError(f"{self.config_entry.title} cannot check its uploads")
+        problems = await client.fix_uploads()
+        async_show_upload_problems(self.hass, self.config_entry, problems)
+        return problems
 
 
 @dataclass(slots=True)

@@ -5,7 +5,8 @@ A trigger's `type` is an event type of one of the device's event entities (`reco
 `id_card`, or a camera's analytics kind), and a device is offered exactly the event types its
 event entities have: they come from the entity registry, so a device that cannot measure
 temperature gets no `high_temperature` trigger. Triggers about a person take an optional
-`person`: the person's ID on the device or their name.
+`person`: the person's ID on the device, their name, or the entity ID of the Home Assistant
+`person` the roster links to them.
 
 Triggers listen to the `face_access_event` bus event, which fires beside every event of an
 event entity, also when the user disabled that entity.
@@ -38,7 +39,8 @@ from .const import ATTR_EVENT_TYPE, DOMAIN, EVENT_FACE_ACCESS
 from .protocols.model import AccessKind, AlarmKind, AnalyticsKind, CredentialKind
 
 CONF_PERSON = "person"
-"""The optional field of a trigger about a person: their ID on the device, or their name."""
+"""The optional field of a trigger about a person: their ID on the device, their name, or
+their Home Assistant `person` entity (roster people)."""
 
 TRIGGER_TYPES = frozenset(
     kind.value for kinds in (AccessKind, AlarmKind, CredentialKind, AnalyticsKind) for kind in kinds
@@ -116,12 +118,13 @@ async def async_get_trigger_capabilities(
 
 
 def _is_person(data: Mapping[str, Any], person: str) -> bool:
-    """Tell whether an event is about `person`: their ID on the device, or their name.
+    """Tell whether an event is about `person`: their ID, their name or their HA person.
 
-    Names are compared without regard to case, because they are typed by people, on the
-    device and in the automation editor alike.
+    The HA person is the `person` entity the roster links to them (`ha_person`). Names are
+    compared without regard to case, because they are typed by people, on the device and
+    in the automation editor alike.
     """
-    if data.get("person_id") == person:
+    if person in (data.get("person_id"), data.get("ha_person")):
         return True
     name = data.get("person_name")
     return isinstance(name, str) and name.casefold() == person.casefold()

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .coordinator import FaceAccessConfigEntry, record_attributes
+from .people_entry import async_diagnostics as people_diagnostics, is_people_entry
 
 # Credentials, and everything that names or identifies a person.
 TO_REDACT = {
@@ -23,6 +24,7 @@ TO_REDACT = {
     "card_number",
     "qr_data",
     "ip",
+    "ha_person",
 }
 
 
@@ -30,6 +32,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FaceAccessConfigEntry
 ) -> dict[str, Any]:
     """Return what helps debugging a device, never a name, an ID number or a picture."""
+    if is_people_entry(entry):
+        return people_diagnostics(entry)
     data = entry.runtime_data
     state = data.coordinator.data
     last = state.last_record
@@ -61,6 +65,8 @@ async def async_get_config_entry_diagnostics(
             "has_capture": state.capture is not None,
             # Device settings as last read (door mode, thresholds...): no personal data.
             "settings": {key.value: setting.value for key, setting in state.settings.items()},
+            # New records the device sent again after an outage (catchup.py): a count only.
+            "records_caught_up": data.coordinator.catch_up.caught_up,
         },
     }
     # The protocol's own state (queue lengths, flags), redacted once more in case.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -11,7 +11,14 @@ from homeassistant.core import callback
 
 from .coordinator import DeviceEvent, FaceAccessCoordinator
 from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
-from .protocols.model import AccessKind, AlarmKind, AnalyticsKind, Capability, CredentialKind
+from .protocols.model import (
+    AccessKind,
+    AlarmKind,
+    AnalyticsKind,
+    Capability,
+    CredentialKind,
+    DeviceProfile,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -22,6 +29,8 @@ class FaceAccessEventDescription(FaceAccessEntityDescription, EventEntityDescrip
 
     # Event types that only devices with a further capability can produce.
     type_capabilities: Mapping[str, Capability] = field(default_factory=dict)
+    # The event types the device's protocol can produce at all (None: every one).
+    profile_types: Callable[[DeviceProfile], Collection[str]] | None = None
 
 
 def _event(
@@ -29,6 +38,7 @@ def _event(
     capability: Capability,
     kinds: type[StrEnum],
     type_capabilities: Mapping[str, Capability] | None = None,
+    profile_types: Callable[[DeviceProfile], Collection[str]] | None = None,
 ) -> FaceAccessEventDescription:
     """Describe the event entity `key`, fed by `capability`, whose types are `kinds`."""
     return FaceAccessEventDescription(
@@ -37,11 +47,18 @@ def _event(
         requires=frozenset({capability}),
         event_types=[kind.value for kind in kinds],
         type_capabilities=type_capabilities or {},
+        profile_types=profile_types,
     )
 
 
 EVENTS: tuple[FaceAccessEventDescription, ...] = (
-    _event("access", Capability.ACCESS_EVENTS, AccessKind),
+    # A temperature tablet never refuses anyone (its profile's access_kinds): no `denied`.
+    _event(
+        "access",
+        Capability.ACCESS_EVENTS,
+        AccessKind,
+        profile_types=lambda profile: {kind.value for kind in profile.access_kinds},
+    ),
     _event(
         "alarm",
         Capability.ALARM_EVENTS,
@@ -67,12 +84,18 @@ class FaceAccessEvent(FaceAccessEntity, EventEntity):
     ) -> None:
         """Offer only the event types this device can produce."""
         super().__init__(coordinator, description)
-        capabilities = coordinator.client.profile.capabilities
+        profile = coordinator.client.profile
+        possible = (
+            description.profile_types(profile) if description.profile_types is not None else None
+        )
         self._attr_event_types = [
             event_type
             for event_type in description.event_types or []
-            if (needed := description.type_capabilities.get(event_type)) is None
-            or needed in capabilities
+            if (
+                (needed := description.type_capabilities.get(event_type)) is None
+                or needed in profile.capabilities
+            )
+            and (possible is None or event_type in possible)
         ]
 
     async def async_added_to_hass(self) -> None:

@@ -40,46 +40,29 @@ class FaceAccessNumberDescription(FaceAccessSettingDescription, NumberEntityDesc
 
 
 NUMBERS: tuple[FaceAccessNumberDescription, ...] = (
-    FaceAccessNumberDescription(
-        key=SettingKey.RELAY_HOLD_TIME.value,
-        translation_key=SettingKey.RELAY_HOLD_TIME.value,
-        setting=SettingKey.RELAY_HOLD_TIME,
+    FaceAccessNumberDescription.of(
+        SettingKey.RELAY_HOLD_TIME,
         device_class=NumberDeviceClass.DURATION,
         # Typed in, not slid: the range spans milliseconds to a minute.
         mode=NumberMode.BOX,
     ),
-    FaceAccessNumberDescription(
-        key=SettingKey.FACE_THRESHOLD.value,
-        translation_key=SettingKey.FACE_THRESHOLD.value,
-        setting=SettingKey.FACE_THRESHOLD,
-    ),
-    FaceAccessNumberDescription(
-        key=SettingKey.RECOGNITION_DISTANCE.value,
-        translation_key=SettingKey.RECOGNITION_DISTANCE.value,
-        setting=SettingKey.RECOGNITION_DISTANCE,
+    FaceAccessNumberDescription.of(SettingKey.FACE_THRESHOLD),
+    FaceAccessNumberDescription.of(
+        SettingKey.RECOGNITION_DISTANCE,
         device_class=NumberDeviceClass.DISTANCE,
     ),
-    FaceAccessNumberDescription(
-        key=SettingKey.TEMPERATURE_ALARM_THRESHOLD.value,
-        translation_key=SettingKey.TEMPERATURE_ALARM_THRESHOLD.value,
-        setting=SettingKey.TEMPERATURE_ALARM_THRESHOLD,
+    FaceAccessNumberDescription.of(
+        SettingKey.TEMPERATURE_ALARM_THRESHOLD,
         # A temperature in the device's unit (°C or °F): Home Assistant converts it.
         device_class=NumberDeviceClass.TEMPERATURE,
         mode=NumberMode.BOX,
     ),
-    FaceAccessNumberDescription(
-        key=SettingKey.TEMPERATURE_OFFSET.value,
-        translation_key=SettingKey.TEMPERATURE_OFFSET.value,
-        setting=SettingKey.TEMPERATURE_OFFSET,
+    FaceAccessNumberDescription.of(
+        SettingKey.TEMPERATURE_OFFSET,
         # A difference of temperatures: a device class would convert it as a temperature.
         mode=NumberMode.BOX,
     ),
-    FaceAccessNumberDescription(
-        key=SettingKey.VOLUME.value,
-        translation_key=SettingKey.VOLUME.value,
-        setting=SettingKey.VOLUME,
-        mode=NumberMode.SLIDER,
-    ),
+    FaceAccessNumberDescription.of(SettingKey.VOLUME, mode=NumberMode.SLIDER),
 )
 
 

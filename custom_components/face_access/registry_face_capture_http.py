@@ -170,6 +170,8 @@ async def async_create_client(hass: HomeAssistant, entry: FaceAccessConfigEntry)
         now=dt_util.now,
         door_port=int(entry.options.get(CONF_DOOR_PORT, 1)),
         sync_time=entry.options.get(CONF_SYNC_TIME, True),
+        # Where the upload must point, for the upload check: as `_async_point_upload` sets it.
+        upload_address=lambda: home_assistant_address(hass),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .protocols.model import PersonList
@@ -135,5 +136,45 @@ def roster_people(hass: HomeAssistant) -> list[RosterPerson]:
 
 @callback
 def roster_person_by_id(hass: HomeAssistant, person_id: str) -> RosterPerson | None:
-    """Return the roster person with this person ID (as terminals report it), or None."""
+    """Return the roster person with this person ID (as terminals report it), or None.
+
+    Looked up in the loaded People entry's index (a dict, cheap enough for every record);
+    without one, in the subentries.
+    """
+    if (index := hass.data.get(ROSTER_INDEX)) is not None:
+        return index.get(person_id)
     return next((p for p in roster_people(hass) if p.person_id == person_id), None)
+
+
+class RosterIndex:
+    """The roster of one People entry by person ID, for naming whom a terminal recognised.
+
+    Rebuilt on the first look-up after the entry changed: adding or removing a subentry
+    replaces `entry.subentries`, editing one sets `entry.modified_at`.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Index `entry` (the People entry); nothing is read until the first look-up."""
+        self._hass = hass
+        self._entry = entry
+        self._source: object = None
+        self._stamp: datetime | None = None
+        self._by_id: dict[str, RosterPerson] = {}
+
+    @callback
+    def get(self, person_id: str) -> RosterPerson | None:
+        """Return the roster person with this person ID, or None."""
+        entry = self._entry
+        if entry.subentries is not self._source or entry.modified_at != self._stamp:
+            self._by_id = {
+                person.person_id: person
+                for subentry in entry.subentries.values()
+                if subentry.subentry_type == SUBENTRY_PERSON
+                for person in (person_of(self._hass, subentry),)
+            }
+            self._source, self._stamp = entry.subentries, entry.modified_at
+        return self._by_id.get(person_id)
+
+
+ROSTER_INDEX: HassKey[RosterIndex] = HassKey(f"{DOMAIN}_roster_index")
+"""The loaded People entry's index (`people_entry` sets it while the entry is loaded)."""

@@ -25,25 +25,15 @@ class FaceAccessSelectDescription(FaceAccessSettingDescription, SelectEntityDesc
 
 
 SELECTS: tuple[FaceAccessSelectDescription, ...] = (
-    FaceAccessSelectDescription(
-        key=SettingKey.DOOR_MODE.value,
-        translation_key=SettingKey.DOOR_MODE.value,
-        setting=SettingKey.DOOR_MODE,
+    FaceAccessSelectDescription.of(
+        SettingKey.DOOR_MODE,
         # Careful: `remote_only` makes the door open only from Home Assistant (and the
         # terminal stops sending recognitions); `face_then_remote` waits for a decision that
         # this integration does not send, so nobody gets in. `face` ignores the open-door
         # button. The option names and the README say so.
     ),
-    FaceAccessSelectDescription(
-        key=SettingKey.TEMPERATURE_UNIT.value,
-        translation_key=SettingKey.TEMPERATURE_UNIT.value,
-        setting=SettingKey.TEMPERATURE_UNIT,
-    ),
-    FaceAccessSelectDescription(
-        key=SettingKey.SHOW_NAME.value,
-        translation_key=SettingKey.SHOW_NAME.value,
-        setting=SettingKey.SHOW_NAME,
-    ),
+    FaceAccessSelectDescription.of(SettingKey.TEMPERATURE_UNIT),
+    FaceAccessSelectDescription.of(SettingKey.SHOW_NAME),
 )
 
 

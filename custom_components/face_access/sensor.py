@@ -12,12 +12,17 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import MAX_LENGTH_STATE_STATE, EntityCategory, UnitOfTemperature
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from . import people_sensor
 from .coordinator import DeviceState
 from .entity import FaceAccessEntity, FaceAccessValueDescription, platform_setup
 from .protocols.model import Capability, SettingKey, TemperatureUnit
+from .roster import CONF_KIND, KIND_PEOPLE
 
 PARALLEL_UPDATES = 0
 
@@ -59,6 +64,8 @@ def _last_person_attributes(state: DeviceState) -> Mapping[str, Any] | None:
         "similarity": record.similarity,
         "time": record.time.isoformat() if record.time else None,
         "record_id": record.record_id,
+        # The roster's link to a Home Assistant person, for automations (None: no link).
+        "ha_person": state.last_ha_person,
     }
 
 
@@ -99,7 +106,9 @@ class FaceAccessSensor(FaceAccessEntity, SensorEntity):
 
     entity_description: FaceAccessSensorDescription
     # The person's ID changes with every passage; it belongs to the state, not history.
-    _unrecorded_attributes = frozenset({"person_id", "similarity", "time", "record_id"})
+    _unrecorded_attributes = frozenset(
+        {"person_id", "similarity", "time", "record_id", "ha_person"}
+    )
 
     @property
     def native_value(self) -> StateType:
@@ -126,4 +135,14 @@ class FaceAccessSensor(FaceAccessEntity, SensorEntity):
         return self.entity_description.attributes_fn(self.coordinator.data)
 
 
-async_setup_entry = platform_setup(FaceAccessSensor, SENSORS)
+_async_setup_device = platform_setup(FaceAccessSensor, SENSORS)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add a device's sensors, or the People entry's (people_sensor.py)."""
+    if entry.data.get(CONF_KIND) == KIND_PEOPLE:
+        await people_sensor.async_setup_entry(hass, entry, async_add_entities)
+        return
+    await _async_setup_device(hass, entry, async_add_entities)

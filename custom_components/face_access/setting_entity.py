@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Self
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
@@ -34,6 +35,14 @@ class FaceAccessSettingDescription(FaceAccessEntityDescription):
     kind: SettingKind
     entity_category: EntityCategory | None = EntityCategory.CONFIG
     requires: frozenset[Capability] = frozenset({Capability.SETTINGS})
+
+    @classmethod
+    def of(cls, setting: SettingKey, **details: Any) -> Self:
+        """Return the description of `setting`: keyed and translated by the key's value.
+
+        `details` are the platform's description fields (`device_class`, `mode`...).
+        """
+        return cls(key=setting.value, translation_key=setting.value, setting=setting, **details)
 
 
 class FaceAccessSettingEntity(FaceAccessEntity):

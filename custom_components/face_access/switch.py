@@ -26,7 +26,7 @@ class FaceAccessSwitchDescription(FaceAccessSettingDescription, SwitchEntityDesc
 
 
 SWITCHES: tuple[FaceAccessSwitchDescription, ...] = tuple(
-    FaceAccessSwitchDescription(key=key.value, translation_key=key.value, setting=key)
+    FaceAccessSwitchDescription.of(key)
     for key in (
         SettingKey.TEMPERATURE_MEASUREMENT,
         SettingKey.SUCCESS_VOICE,

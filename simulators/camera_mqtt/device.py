@@ -219,6 +219,7 @@ class CameraSimulator(HFSecurityMqttDevice):
     """
 
     kind = "camera"
+    query_progress = False  # camera_mqtt digest §4.8/§4.9: the document has no QueryProgress
     model = Model(
         # The captured camera (field notes §3.2).
         device_id="1026700",
@@ -282,8 +283,6 @@ class CameraSimulator(HFSecurityMqttDevice):
         self._snap_ids = itertools.count(501)
         self._generic_ids = itertools.count(1689962595)  # the §8.5/§19 example's ID
         self._issued: dict[tuple[int, int], str] = {}
-        # Recognition records (PushAckType 2) and snapshots (1), for §20/§21 re-pushes.
-        self._logs: dict[int, list[tuple[dt.datetime, dict[str, Any]]]] = {2: [], 1: []}
         self._unhandled: list[str] = []
         self._scene_snaps = 0
         # §10.2.2 example values: the camera's only sound settings.
@@ -350,6 +349,7 @@ class CameraSimulator(HFSecurityMqttDevice):
         scene: bytes | None = None,
         push_type: int = 0,
         target_pos_in_scene: Sequence[int] = CAPTURED_TARGET_POS,
+        at: dt.datetime | None = None,
     ) -> int:
         """Publish a ``RecPush`` on ``<ID>/Rec`` (§5); return its ``RecordID``.
 
@@ -366,9 +366,10 @@ class CameraSimulator(HFSecurityMqttDevice):
         ``push_type`` 2 shapes a §20 manual re-push instead (``Sendintime`` 0,
         ``targetPosInScene`` zeros, no scene, no ``PushAck`` needed). With
         ``RecordUploadType`` 0 nothing is sent; the record is still kept for
-        ``ManualPushRecords``.
+        ``ManualPushRecords``. ``at`` is the record's device-local time (default now).
         """
         with self._lock:
+            when = self._record_time(at)
             record_id = next(self._record_ids)
             person = self._persons.get(custom_id) if custom_id is not None else None
             upload = self._mqtt_config["RecordUploadType"]
@@ -384,11 +385,12 @@ class CameraSimulator(HFSecurityMqttDevice):
                 "facesluiceId": self.device_id,
                 "idCard": (person["idCard"] if person else "") or " ",
                 "telnum": (person["telnum1"] if person else "") or " ",
-                "time": self._now_text(),
+                "time": when.strftime("%Y-%m-%d %H:%M:%S"),
             }
         self._push_face(
             (2, record_id),
             info,
+            when=when,
             no_mask=no_mask,
             target_pos_in_scene=target_pos_in_scene,
             pictures={"pic": picture, "scene": scene} if upload != 2 else {},
@@ -405,25 +407,29 @@ class CameraSimulator(HFSecurityMqttDevice):
         scene: bytes | None = None,
         push_type: int = 0,
         target_pos_in_scene: Sequence[int] = (0, 0, 1161, 1080),
+        at: dt.datetime | None = None,
     ) -> int:
         """Publish a ``StrSnapPush`` on ``<ID>/Snap`` (§6); return its ``SnapID``.
 
         As in the §6 example: ``SnapID`` and ``isNoMask`` strings, ``PushType`` an
         int, ``targetPosInScene`` an int array. Needs ``PushAck`` type 1 when
         ``ResumefromBreakpoint`` is on. Not sent when ``StrangerUploadType`` is 1
-        ("0: Upload 1: No upload", §10.1). ``push_type`` 2 shapes a §21 re-push.
+        ("0: Upload 1: No upload", §10.1). ``push_type`` 2 shapes a §21 re-push. ``at``
+        is the snapshot's device-local time (default now).
         """
         with self._lock:
+            when = self._record_time(at)
             snap_id = next(self._snap_ids)
             info: dict[str, Any] = {
                 "facesluiceId": self.device_id,
                 "SnapID": str(snap_id),
-                "time": self._now_text(),
+                "time": when.strftime("%Y-%m-%d %H:%M:%S"),
             }
             upload = self._mqtt_config["StrangerUploadType"] == 0
         self._push_face(
             (1, snap_id),
             info,
+            when=when,
             no_mask=no_mask,
             target_pos_in_scene=target_pos_in_scene,
             pictures={"pic": picture, "scene": scene},
@@ -437,6 +443,7 @@ class CameraSimulator(HFSecurityMqttDevice):
         ack: tuple[int, int],
         info: dict[str, Any],
         *,
+        when: dt.datetime,
         no_mask: int | None,
         target_pos_in_scene: Sequence[int],
         pictures: Mapping[str, bytes | None],
@@ -463,7 +470,7 @@ class CameraSimulator(HFSecurityMqttDevice):
                 info = _replay_info(info, name_key=self._replay_name_key)
             else:
                 info["PushType"] = push_type
-                self._logs[ack[0]].append((self._now(), dict(info)))
+                self._log_face(ack[0], when, info)
         self._send_face(
             ack, info, push_type=push_type, held=None if upload else "its upload is off"
         )
@@ -997,6 +1004,17 @@ class CameraSimulator(HFSecurityMqttDevice):
 
         self._run(command, body)
 
+    def configure_uploads(self, **fields: int) -> None:
+        """Set §10.1 reporting fields directly, as on the camera's web page.
+
+        A ``KeepAliveInterval`` (20~300 s) changes the heartbeat and ``Online`` repeat
+        interval as ``UpMQTTconfig`` does.
+        """
+        super().configure_uploads(**fields)
+        if "KeepAliveInterval" in fields:
+            with self._lock:
+                self._set_keep_alive(float(fields["KeepAliveInterval"]))
+
     def _set_keep_alive(self, interval: float) -> None:
         """Apply a new heartbeat interval to heartbeats and ``Online`` repeats. Lock held."""
         self.heartbeat_interval = interval
@@ -1145,12 +1163,14 @@ class CameraSimulator(HFSecurityMqttDevice):
         """Apply an ``AddPersons``/``EditPersonsNew`` batch and answer with its counts.
 
         Base64 ``pic`` is not accepted in a batch ("URI pictures only", L364): it is
-        recorded as a protocol violation and treated as absent.
+        recorded as a protocol violation and treated as absent. The batch runs as the
+        family's do (``_run_person_batch``: 410 while it runs, pictures downloaded with
+        ``download_pictures``, their §29.8 errcodes 464-468).
         """
         operator = str(command["operator"])
         no_info = "can not find info" if adding else "can not find data"
 
-        def add(entry: Any) -> tuple[bool, dict[str, str]]:
+        def add(entry: Any, fetched: bytes | str | None) -> tuple[bool, dict[str, str]]:
             custom_id = entry.get("customId") if isinstance(entry, dict) else None
             if not isinstance(custom_id, str) or not custom_id.strip():
                 return False, {"customId": str(custom_id or ""), "errcode": "461"}
@@ -1164,6 +1184,8 @@ class CameraSimulator(HFSecurityMqttDevice):
                 return False, {"customId": custom_id, "errcode": "461"}
             if existing is None and not pic_uri:
                 return False, {"customId": custom_id, "errcode": "463" if adding else "481"}
+            if isinstance(fetched, str):
+                return False, {"customId": custom_id, "errcode": fetched}
             name = entry.get("name")
             name = name if isinstance(name, str) else (existing or {}).get("name", "")
             self._check_limits(operator, entry, custom_id, name)
@@ -1172,11 +1194,11 @@ class CameraSimulator(HFSecurityMqttDevice):
             person["name"] = name
             self._apply_person_fields(person, entry)
             if pic_uri:
-                person["picURI"], person["picture"] = str(pic_uri), None
+                person["picURI"], person["picture"] = str(pic_uri), fetched
             self._persons[custom_id] = person
             return True, {"customId": custom_id}
 
-        self._run_batch(command, "Add", partial(self._batch_persons, no_info=no_info), add)
+        self._run_person_batch(command, partial(self._batch_persons, no_info=no_info), add)
 
     def _query_person_fields(self, total: int, ids: list[str]) -> dict[str, Any]:
         """Build the §4.4.1 answer, its counts as strings.
@@ -1241,53 +1263,14 @@ class CameraSimulator(HFSecurityMqttDevice):
         as in the example (L3650). Errors (§29.13): 462, 463 another device, 464/465
         bad ``TimeS``/``TimeE``, 467 ``RecordUploadType`` 0, 466 no record.
         """
-        self._manual_push(command, records=True)
+        quirk = "ManualPushSnaps-Ack" if self.doc_quirks else None
+        self._manual_push(command, records=True, ack_operator=quirk)
 
     @handles("ManualPushSnaps")
     def _cmd_manual_push_snaps(self, command: dict[str, Any]) -> None:
         """§21 re-push the stranger snapshots of ``TimeS``..``TimeE`` (§29.14 errors)."""
         self._manual_push(command, records=False)
 
-    def _manual_push(self, command: dict[str, Any], *, records: bool) -> None:
-        """Shared body of ``ManualPushRecords`` and ``ManualPushSnaps``."""
-        kind = "record" if records else "snap"
-        replays: list[dict[str, Any]] = []
-
-        def body(info: dict[str, Any]) -> dict[str, Any]:
-            if self._target_mismatch(command):
-                raise CommandError(463, "Unknow facesluiceId")
-            begin = parse_time(info.get("TimeS"))
-            if begin is None:
-                raise CommandError(464, "Unknow TimeS")
-            end = parse_time(info.get("TimeE"))
-            if end is None:
-                raise CommandError(465, "Unknow TimeE")
-            with self._lock:
-                if records and self._mqtt_config["RecordUploadType"] == 0:
-                    raise CommandError(467, "Unknow RecordUploadType")
-                if not records and self._mqtt_config["StrangerUploadType"] != 0:
-                    raise CommandError(467, "Unknow StrangerUploadType")
-                log = self._logs[2 if records else 1]
-                replays.extend(
-                    _replay_info(entry, name_key=self._replay_name_key)
-                    for when, entry in log
-                    if begin <= when.replace(microsecond=0) <= end
-                )
-            if not replays:
-                raise CommandError(
-                    466, f"Can't Find any {kind} issue, please check TimeS and TimeE"
-                )
-            return {"RecordNum": len(replays)}
-
-        operator = None
-        if records and self.doc_quirks:
-            operator = "ManualPushSnaps-Ack"
-        try:
-            extra = body(self._info(command))
-        except CommandError as err:
-            self._ack(command, error=err, operator=operator)
-            return
-        self._ack(command, extra, operator=operator)
-        push_operator, suffix = FACE_PUSHES[2 if records else 1]
-        for replay in replays:
-            self._push(suffix, {"operator": push_operator, "info": replay})
+    def _replay(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        """Shape a kept record as the §20/§21 examples re-push it (``_replay_info``)."""
+        return _replay_info(info, name_key=self._replay_name_key)

@@ -155,7 +155,12 @@ def _default_params(device_no: str, addr_no: str, addr_name: str) -> dict[str, A
             "enable_match": True,
             "match_score": 80,
             "pic_form": "closeup",
-            "body_temperature": {"enable": True, "limit": 37.3, "fahrenheit_unit": False},
+            "body_temperature": {
+                "enable": True,
+                "limit": 37.3,
+                "correction_value": 0.0,
+                "fahrenheit_unit": False,
+            },
             "mask": {"enable": True, "must_wear_mask": False, "no_mask_alarm": False},
         },
         "gate_control": {
@@ -297,7 +302,12 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
     ``upload_url``, ``poll_url``, ``queued``, ``acked``, ``resend_count``,
     ``ack_problems``, ``sent``, ``heartbeat_count``, ``poll_count``, ``poll_results``,
     ``quick_acks``, ``dropped_polls``, ``poll_timeouts``, ``protocol_violations``,
-    ``auth_failures``, ``reboot_count``.
+    ``auth_failures``, ``reboot_count``, ``rebooting``, ``history``, ``volume``,
+    ``param_updates``.
+
+    Every record is also kept in ``history`` with its ``upload_state`` (0 until ACKed),
+    which ``request records`` (2.2.2) answers from. ``reboot`` makes the device quiet for
+    ``reboot_seconds`` (no server, no posts, no polls); its records and settings survive.
     """
 
     kind = "face_capture"
@@ -331,13 +341,15 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         device_no: str = "0001",
         addr_no: str = "0001",
         addr_name: str = "Main entrance",
+        reboot_seconds: float = 2.0,
     ) -> None:
         """Configure the terminal; nothing listens or sends until ``start()``.
 
         ``port`` None picks a free port now (``port`` says which). ``user`` None turns
         HTTP Basic off. ``upload_url`` / ``poll_url`` set ``upload_info`` / ``extranet``
         as ``configure_url`` / ``configure_poll_url`` do. ``old_firmware``: a device from
-        before 2020-08-21, which answers ``upload person`` with code 2 (L657).
+        before 2020-08-21, which answers ``upload person`` (L657) and ``request records``
+        with code 2.
         ``refuse_app_params``: ``request``/``update app params`` answer
         ``APP_PARAMS_REFUSED_CODE``. ``heartbeat_interval``: seconds between ``heart
         beat`` POSTs to the upload URL (None: off; the document gives no period).
@@ -345,6 +357,7 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         a long poll waits (L97). ``poll_pause``: pause after a poll answered at once or
         dropped, so that a platform that does either cannot spin the test host (the real
         device reconnects at once, L99). ``timeout`` bounds every other POST.
+        ``reboot_seconds``: how long a ``reboot`` keeps the device quiet.
         """
         self._init_http(
             serial,
@@ -363,12 +376,17 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         self.poll_timeout = poll_timeout
         self.poll_pause = poll_pause
         self.capacity = capacity
+        self.reboot_seconds = reboot_seconds
 
         self._params = _default_params(device_no, addr_no, addr_name)
         self._persons: dict[str, dict[str, Any]] = {}
         self._clock_offset = 0.0
         self._sequence = itertools.count(1)
         self._queue: deque[dict[str, Any]] = deque()
+        self._history: list[dict[str, Any]] = []
+        self._param_updates: list[list[str]] = []
+        self._volume = 50
+        self._rebooting = False
         self._acked: list[int] = []
         self._attempts: dict[int, int] = {}
         self._resend_count = 0
@@ -390,6 +408,7 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         # Created on the simulator's own loop, in ``_setup``.
         self._upload_wake: asyncio.Event | None = None
         self._poll_wake: asyncio.Event | None = None
+        self._awake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         if upload_url is not None:
             self.configure_url(upload_url)
@@ -432,6 +451,10 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         """Start serving, then the upload and poll loops (on the device's loop)."""
         self._upload_wake = asyncio.Event()
         self._poll_wake = asyncio.Event()
+        self._awake = asyncio.Event()
+        self._awake.set()
+        with self._lock:
+            self._rebooting = False
         await super()._setup()
         # Kept, so that they are not garbage-collected; ``LoopThread.stop`` cancels them.
         self._tasks = [
@@ -548,6 +571,19 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         "_auth_failures", itself, "Requests refused with 401 (no or wrong HTTP Basic)."
     )
     reboot_count = LockedCopy("_reboot_count", itself, "``reboot`` commands obeyed.")
+    rebooting = LockedCopy("_rebooting", itself, "True while a ``reboot`` keeps it quiet.")
+    history = LockedCopy(
+        "_history",
+        _dict_list,
+        "Every record as ``request records`` answers it (with ``upload_state`` and the"
+        " private ``epoch``), oldest first.",
+    )
+    volume = LockedCopy("_volume", itself, "The ``camera volume`` (2.18).")
+    param_updates = LockedCopy(
+        "_param_updates",
+        lambda updates: [list(keys) for keys in updates],
+        "The objects each accepted ``update app params`` carried, sorted, in order.",
+    )
     last_status = LockedCopy(
         "_last_status", itself, "HTTP status of the last POST (0: no answer; None: none yet)."
     )
@@ -592,6 +628,23 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         """Wait until record ``sequence_no`` was acknowledged; return whether it was."""
         return self.wait_for(lambda: sequence_no in self.acked, timeout)
 
+    def set_app_params(self, name: str, obj: Mapping[str, Any]) -> None:
+        """Replace the parameter object ``name`` as facedemo would, unchecked (L81)."""
+        with self._lock:
+            self._params[name] = copy.deepcopy(dict(obj))
+        self._wake()
+
+    def drop_backlog(self) -> list[int]:
+        """Give up sending the records not yet acknowledged; return their ``sequence_no``.
+
+        They stay in ``history`` with ``upload_state`` 0, so that only ``request records``
+        finds them: a device whose upload queue was lost.
+        """
+        with self._lock:
+            dropped = [record["sequence_no"] for record in self._queue]
+            self._queue.clear()
+        return dropped
+
     # ------------------------------------------------------------- enrolment
 
     def add_person(
@@ -624,6 +677,12 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Answer one command POSTed to the device's own server (L65-L76)."""
+        with self._lock:
+            rebooting = self._rebooting
+        if rebooting and request.transport is not None:
+            # Between the answer to ``reboot`` and the server going down: no answer.
+            request.transport.close()
+            return web.Response(status=503)
         if self.user is not None and not self._basic_ok(request):
             self._refused()
             return web.Response(
@@ -683,6 +742,8 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
             "request app params": self._request_app_params,
             "update app params": self._update_app_params,
             "reboot": self._reboot,
+            "request records": self._request_records,
+            "camera volume": self._camera_volume,
         }
 
     def _hardware_info(self, body: dict[str, Any], via: str) -> dict[str, Any]:
@@ -734,10 +795,93 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         }
 
     def _reboot(self, body: dict[str, Any], via: str) -> dict[str, Any]:
-        """2.9.3 (L3142-L3177)."""
+        """2.9.3 (L3142-L3177): answer, then go quiet for ``reboot_seconds``."""
         with self._lock:
             self._reboot_count += 1
+            self._rebooting = True
+        self._tasks.append(asyncio.create_task(self._reboot_cycle(), name="face-capture-reboot"))
         return {}
+
+    async def _reboot_cycle(self) -> None:
+        """Stop serving, posting and polling for ``reboot_seconds``; then start again.
+
+        The answer to ``reboot`` leaves first. Records not yet acknowledged, the people and
+        the parameters are kept (they are on flash), as is the clock.
+        """
+        assert self._awake is not None
+        self._awake.clear()
+        await asyncio.sleep(0.05)
+        runner = self._runner
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()
+        _LOGGER.info("face capture %s: rebooting", self.serial)
+        await asyncio.sleep(self.reboot_seconds)
+        if runner is not None and runner is self._runner:
+            await web.TCPSite(runner, self.host, self.port).start()
+        with self._lock:
+            self._rebooting = False
+        self._awake.set()
+        self._wake()
+        _LOGGER.info("face capture %s: back from the reboot", self.serial)
+
+    def _camera_volume(self, body: dict[str, Any], via: str) -> dict[str, Any]:
+        """2.18 (L4470-L4532): ``method`` GET reads, SET writes ``volume`` (0-100, ours)."""
+        method = body.get("method")
+        if method == "GET":
+            with self._lock:
+                return {"desc": "OK", "volume": self._volume}
+        volume = body.get("volume")
+        if method != "SET" or not _is_int(volume) or not 0 <= volume <= 100:
+            raise CommandError(CODE_ILLEGAL, f"method {method!r}, volume {volume!r}")
+        with self._lock:
+            self._volume = volume
+        return {"desc": "OK"}
+
+    def _request_records(self, body: dict[str, Any], via: str) -> dict[str, Any]:
+        """2.2.2 (L1707-L1808): one page (<= 20) of the records matching the conditions.
+
+        ``time_start``/``time_end`` (Unix seconds), ``score_start``/``score_end`` come in
+        pairs (L1726-L1733); ``upload_state`` 0/1; ``id`` (exact, or part of it with
+        ``fuzzy_flag`` 1). Strangers have no ``id``, ``name`` or ``role`` ("fields that
+        failed to compare are absent", L1767). Oldest first. Code 2 on old firmware: the
+        query came with 0.38-0.41 (L54-L58), like ``upload person``.
+        """
+        if self.old_firmware:
+            raise CommandError(CODE_NO_SERVICE, "not implemented")
+        page_no, page_size = body.get("page_no", 1), body.get("page_size", MAX_PAGE_SIZE)
+        if not _is_int(page_no) or page_no < 1:
+            raise CommandError(CODE_ILLEGAL, f"page_no {page_no!r}")
+        if not _is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise CommandError(CODE_ILLEGAL, f"page_size {page_size!r} (1-20)")
+        conditions: list[Callable[[dict[str, Any]], bool]] = []
+        for low_key, high_key, field in (
+            ("time_start", "time_end", "epoch"),
+            ("score_start", "score_end", "score"),
+        ):
+            if (low_key in body) != (high_key in body):
+                raise CommandError(CODE_ILLEGAL, f"{low_key} and {high_key} go together")
+            if low_key in body:
+                low, high = body[low_key], body[high_key]
+                if not _is_int(low) or not _is_int(high):
+                    raise CommandError(CODE_ILLEGAL, f"{low_key}/{high_key} not integers")
+                conditions.append(
+                    lambda entry, f=field, lo=low, hi=high: lo <= entry.get(f, -1) <= hi
+                )
+        if "upload_state" in body:
+            state = body["upload_state"]
+            conditions.append(lambda entry: entry["upload_state"] == state)
+        if "id" in body:
+            wanted, fuzzy = str(body["id"]), bool(body.get("fuzzy_flag", 0))
+            conditions.append(
+                lambda entry: wanted in entry.get("id", "") if fuzzy else entry.get("id") == wanted
+            )
+        with self._lock:
+            matching = [dict(entry) for entry in self._history if all(c(entry) for c in conditions)]
+        page = matching[(page_no - 1) * page_size :][:page_size]
+        for entry in page:
+            entry.pop("epoch", None)
+        return {"page_no": page_no, "total": len(matching), "count": len(page), "records": page}
 
     # ------------------------------------------------------------------ people
 
@@ -946,8 +1090,13 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
             _check_upload_info(merged["upload_info"])
         if "extranet" in sections:
             _check_extranet(merged["extranet"])
+        if "face" in sections:
+            _check_face(merged["face"])
+        if "gate_control" in sections:
+            _check_gate_control(merged["gate_control"])
         with self._lock:
             self._params = merged
+            self._param_updates.append(sorted(sections))
         self._wake()
         return {}
 
@@ -1024,6 +1173,7 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
                 **fields,
             }
             self._queue.append(record)
+            self._history.append(_history_entry(record, now))
         self._wake()
         return sequence_no
 
@@ -1047,7 +1197,12 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
             "rotate_angle": 0,
         }
         if temperature is not None:
-            person["temperatur"] = temperature  # sic, L1498
+            with self._lock:
+                fahrenheit = self._params["face"]["body_temperature"].get("fahrenheit_unit")
+            # °F when the device is set to show °F (L2006).
+            person["temperatur"] = (  # sic, L1498
+                round(temperature * 9 / 5 + 32, 1) if fahrenheit is True else temperature
+            )
         if mask is not None:
             person["has_mask"] = mask
         if card is not None:
@@ -1206,8 +1361,10 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
         """Send the oldest record until ACKed; heartbeat when nothing waits."""
         assert self._upload_wake is not None
         loop = asyncio.get_running_loop()
+        assert self._awake is not None
         next_beat, last_url = 0.0, None
         while True:
+            await self._awake.wait()
             self._upload_wake.clear()
             url = self.upload_url
             if url != last_url:
@@ -1266,6 +1423,9 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
                 self._queue.popleft()
             self._acked.append(sequence_no)
             self._attempts.pop(sequence_no, None)
+            for entry in self._history:
+                if entry["sequence"] == sequence_no:
+                    entry["upload_state"] = 1
             self._answered = True
         gateway = ack.get("gateway_ctrl")
         if isinstance(gateway, dict):
@@ -1282,8 +1442,10 @@ class FaceCaptureSimulator(HttpDeviceSimulator):
     async def _poll_loop(self) -> None:
         """Long-poll the extranet URL; run what comes back; post its result next (L87-L99)."""
         assert self._poll_wake is not None
+        assert self._awake is not None
         result: dict[str, Any] | None = None
         while True:
+            await self._awake.wait()
             self._poll_wake.clear()
             url = self.poll_url
             if url is None:
@@ -1445,3 +1607,59 @@ def _person_entry(person_id: str, person: Mapping[str, Any], with_image: bool) -
         "term": person["term"],
         "customer_text": person["customer_text"],
     }
+
+
+def _history_entry(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Return a record as ``request records`` lists it (L1771-L1794, digest E30).
+
+    ``epoch`` (Unix seconds of the local ``now``) is the simulator's own, for the query's
+    ``time_start``/``time_end``, and never sent.
+    """
+    match = record.get("match") if isinstance(record.get("match"), dict) else None
+    person = record.get("person") if isinstance(record.get("person"), dict) else {}
+    score = record.get("match_result", 0)
+    entry: dict[str, Any] = {
+        "match_failed_reson": record.get("match_failed_reson", 0),
+        "match_type": 0,
+        "score": score,
+        "sequence": record["sequence_no"],
+        "time": record["cap_time"],
+        "upload_state": 0,
+        "epoch": int(now.timestamp()),
+    }
+    if "temperatur" in person:  # type: ignore[operator]
+        entry["body_temp"] = person["temperatur"]  # type: ignore[index]
+    if match is not None:
+        entry.update(
+            id=match["person_id"],
+            name=match["person_name"],
+            role=match["person_role"],
+            customer_id=match.get("customer_text", ""),
+            person_name_ext="",
+            match_type=1,
+        )
+    return entry
+
+
+def _check_face(section: dict[str, Any]) -> None:
+    """``face`` (L1940-L2027): ``match_score`` 70-100, a well-formed ``body_temperature``."""
+    score = section.get("match_score")
+    if score is not None and (not _is_int(score) or not 70 <= score <= 100):
+        raise CommandError(CODE_ILLEGAL, f"face.match_score {score!r} (70-100)")
+    body = section.get("body_temperature", {})
+    if not isinstance(body, dict):
+        raise CommandError(CODE_ILLEGAL, "face.body_temperature is not an object")
+    for key in ("enable", "fahrenheit_unit"):
+        if key in body and not isinstance(body[key], bool):
+            raise CommandError(CODE_ILLEGAL, f"face.body_temperature.{key} is not a bool")
+    for key in ("limit", "correction_value"):
+        value = body.get(key)
+        if key in body and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise CommandError(CODE_ILLEGAL, f"face.body_temperature.{key} is not a number")
+
+
+def _check_gate_control(section: dict[str, Any]) -> None:
+    """``gate_control`` (L2029-L2085): ``gpio_retention_time`` 500-5000 ms."""
+    retention = section.get("gpio_retention_time")
+    if retention is not None and (not _is_int(retention) or not 500 <= retention <= 5000):
+        raise CommandError(CODE_ILLEGAL, f"gate_control.gpio_retention_time {retention!r}")

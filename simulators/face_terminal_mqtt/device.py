@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+import datetime as dt
 import logging
 from typing import Any, Final
 
@@ -50,6 +51,16 @@ OTYPE_TEMPERATURE: Final = 0x200
 
 # §9.3 VerifyMode base values; flags 0x100/0x200 may be ORed on.
 _VERIFY_MODE_BASES: Final = frozenset({1, 2, 3, 4, 5, 21, 22, 23, 24, 25, 26})
+# §9.6 value ranges of UpMQTTconfig (462 outside them).
+_MQTT_CONFIG_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "StrangerUploadType": (0, 1),
+    "RecordUploadType": (0, 2),
+    "Direction": (0, 2),
+    "QRCode": (0, 1),
+    "IDCard": (0, 1),
+    "Card": (0, 1),
+    "ResumefromBreakpoint": (0, 1),
+}
 # §9.6 defaults, with QRCode on so that ``push_qr`` works out of the box.
 _DEFAULT_MQTT_CONFIG: Final[dict[str, int]] = {
     "StrangerUploadType": 0,
@@ -59,12 +70,13 @@ _DEFAULT_MQTT_CONFIG: Final[dict[str, int]] = {
     "IDCard": 1,
     "Card": 1,
 }
-# §9.3.2 example values.
+# §9.3.2 example values, but for VerifyMode: this terminal measures body temperature, so
+# its door verifies the face list with temperature detection (513 = 0x201, L1828).
 _DEFAULT_DOOR_CONFIG: Final[dict[str, int]] = {
     "OpendoorWay": 0,
     "FaceThreshold": 90,
     "IDCardThreshold": 50,
-    "VerifyMode": 1,
+    "VerifyMode": OTYPE_TEMPERATURE | 1,
     "VerifyResetTime": 2,
     "Wiegand": 0,
     "PublicMjCardNo": 2,
@@ -268,6 +280,19 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         with self._lock:
             self._door["OpendoorWay"] = value
 
+    @property
+    def verify_mode(self) -> int:
+        """§9.3 ``VerifyMode``: base mode ORed with 0x100 (mask) and 0x200 (temperature)."""
+        with self._lock:
+            return self._door["VerifyMode"]
+
+    @verify_mode.setter
+    def verify_mode(self, value: int) -> None:
+        if value & 0xFF not in _VERIFY_MODE_BASES or value & ~0x3FF:
+            raise ValueError("not a §9.3 VerifyMode")
+        with self._lock:
+            self._door["VerifyMode"] = value
+
     door_config = LockedCopy("_door", dict, "All §9.3 door fields.")
     temperature_config = LockedCopy(
         "_tpt", dict, "All §9.5 temperature fields, temperatures in °C whatever the mode."
@@ -326,6 +351,7 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         push_type: int = 0,
         direction: str | None = None,
         otype_base: int = 1,
+        at: dt.datetime | None = None,
     ) -> int:
         """Publish a ``RecPush`` recognition record on ``<ID>/Rec`` (§5); return its ``RecordID``.
 
@@ -340,9 +366,12 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         ``resend_interval`` until a ``PushAck`` (type 2) arrives, unless
         ``push_type`` is 2 (a §20 replay, which needs no ack). Per §9.3.5 a device in
         door mode 1 does not push records, and with ``RecordUploadType`` 0 (§9.6)
-        nothing is sent either; the ``RecordID`` is still allocated and returned.
+        nothing is sent either; the ``RecordID`` is still allocated and returned, and the
+        record kept for ``ManualPushRecords`` (§20). ``at`` is its device-local time
+        (default now).
         """
         with self._lock:
+            when = self._record_time(at)
             record_id = next(self._record_ids)
             person = self._persons.get(custom_id) if custom_id is not None else None
             otype = otype_base
@@ -368,7 +397,7 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
                 "facesluiceName": self.name,
                 "idCard": person["idCard"] if person else "",
                 "telnum": person["telnum1"] if person else " ",
-                "time": self._now_text(),
+                "time": when.strftime("%Y-%m-%d %H:%M:%S"),
             }
             info.update(self._temperature_fields(temperature, temperature_alarm))
             if temperature is None and temperature_alarm is not None:
@@ -382,6 +411,8 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
             if picture is not None and upload != 2:
                 info["pic"] = to_data_uri(picture, picture_label)
             held = self._door["OpendoorWay"] == 1 or upload == 0
+            if push_type != 2:
+                self._log_face(2, when, info)
         reason = "door mode 1 or RecordUploadType 0" if held else None
         self._send_face((2, record_id), info, push_type=push_type, held=reason)
         return record_id
@@ -395,27 +426,33 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         picture_label: str = "jpeg",
         push_type: int = 0,
         direction: str | None = None,
+        at: dt.datetime | None = None,
     ) -> int:
         """Publish a ``StrSnapPush`` stranger snapshot on ``<ID>/Snap`` (§6); return its ``SnapID``.
 
         The default picture is BMP under a "jpeg" label, exactly like both of the
         document's stranger examples. Re-sent like records until ``PushAck`` type 1
-        (§11.1). Not sent when ``StrangerUploadType`` is 1 (§9.6, "1 do not upload").
+        (§11.1). Not sent when ``StrangerUploadType`` is 1 (§9.6, "1 do not upload"), but
+        kept for ``ManualPushSaps`` (§22) all the same. ``at`` is its device-local time
+        (default now).
         """
         with self._lock:
+            when = self._record_time(at)
             snap_id = next(self._snap_ids)
             info: dict[str, Any] = {
                 "SnapID": self._num(snap_id),
                 "facesluiceId": self.device_id,
                 "facesluiceName": self.name,
                 "direction": direction if direction is not None else self._direction(),
-                "time": self._now_text(),
+                "time": when.strftime("%Y-%m-%d %H:%M:%S"),
                 **self._temperature_fields(temperature, temperature_alarm),
                 "PushType": self._num(push_type),
             }
             if picture is not None:
                 info["pic"] = to_data_uri(picture, picture_label)
             held = self._mqtt_config["StrangerUploadType"] != 0
+            if push_type != 2:
+                self._log_face(1, when, info)
         reason = "StrangerUploadType 1" if held else None
         self._send_face((1, snap_id), info, push_type=push_type, held=reason)
         return snap_id
@@ -702,7 +739,12 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
         self._ack(command, fields)
 
     def _cmd_up_mqtt_config(self, command: dict[str, Any]) -> None:
-        """§9.6: set reporting parameters; 463 when resuming without any upload enabled."""
+        """§9.6: set reporting parameters, numbers or numeric strings (L3897-3901).
+
+        462 "Parameter error" for a value that is not a number or outside the §9.6 table's
+        range; 463 when resuming without any upload enabled. Fields not sent keep their
+        values.
+        """
 
         def body(info: dict[str, Any]) -> None:
             with self._lock:
@@ -710,7 +752,8 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
                 for key in updated:
                     if key in info:
                         value = as_int(info[key])
-                        if value is None:
+                        low, high = _MQTT_CONFIG_RANGES.get(key, (0, 1))
+                        if value is None or not low <= value <= high:
                             raise CommandError(462, "Parameter error")
                         updated[key] = value
                 if (
@@ -724,6 +767,25 @@ class FaceTerminalSimulator(HFSecurityMqttDevice):
                     self._pending.clear()
 
         self._run(command, body)
+
+    @handles("ManualPushRecords")
+    def _cmd_manual_push_records(self, command: dict[str, Any]) -> None:
+        """§20: re-push the recognition records of ``TimeS``..``TimeE`` with ``PushType`` 2.
+
+        ``RecordNum`` first, then the records exactly as first made but for ``PushType``
+        "2"; they need no ``PushAck`` (L3486). Errors L4022-4030: 462, 463 another device,
+        464/465 ``TimeS``/``TimeE``, 466 nothing in the window, 467 ``RecordUploadType`` 0.
+        """
+        self._manual_push(command, records=True)
+
+    @handles("ManualPushSaps")
+    def _cmd_manual_push_saps(self, command: dict[str, Any]) -> None:
+        """§22: re-push the stranger snapshots of ``TimeS``..``TimeE`` (errors L4032-4041).
+
+        The answer is named ``ManualPushSnaps-Ack``, as the document's reply example has it
+        (L3628, E46), while the request is ``ManualPushSaps`` (L3592, L3605).
+        """
+        self._manual_push(command, records=False, ack_operator="ManualPushSnaps-Ack")
 
     def _cmd_get_scene_snap(self, command: dict[str, Any]) -> None:
         """§16 capture scene map: ``info.ImgData`` with the Base64 picture.

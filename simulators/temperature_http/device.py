@@ -58,6 +58,11 @@ QUERY_RESULT: Final = 4
 """§3.4 (L315-L393): uplink ``type`` of the face-library query result."""
 BATCH_RESULT: Final = 9
 """§7 (L1503-L1599): uplink ``type`` of a batch result."""
+REUPLOAD_RESULT: Final = 8
+"""§6 (L1221-L1301): uplink ``type`` of a retransmission set or query result."""
+REUPLOAD_SCHEDULED: Final = 1
+REUPLOAD_IDLE: Final = 2
+"""``reupload.mode`` 1 scheduled, 2 after 3 idle minutes [default] (L1195-L1199)."""
 CONFIG_RESULT: Final = 10
 """§9 (L2073-L2251): uplink ``type`` of a config set confirmation or query result."""
 CONTROL_RESULT: Final = 12
@@ -237,6 +242,7 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
         self._persons: dict[str, dict[str, Any]] = {}
         self._config: dict[str, dict[str, int | float]] = copy.deepcopy(_DEFAULT_CONFIG)
         self._failed: deque[dict[str, Any]] = deque(maxlen=MAX_FAILED_RECORDS)
+        self._reupload: dict[str, Any] = {"mode": REUPLOAD_IDLE, "reupload_time": "00:00:00"}
         self._commands: list[dict[str, Any]] = []
         self._sent: deque[dict[str, Any]] = deque(maxlen=1000)
         self._facelib_results: list[dict[str, Any]] = []
@@ -375,6 +381,9 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
         "_resent_count", itself, "Failed records re-sent and accepted since the start."
     )
     time_interval = LockedCopy("_interval", itself, "The current heartbeat interval, s (§3.2).")
+    reupload = LockedCopy(
+        "_reupload", dict, "The §6 retransmission settings: ``mode`` and ``reupload_time``."
+    )
     config = LockedCopy(
         "_config",
         copy.deepcopy,
@@ -657,6 +666,8 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
                 self._time_set(value)
             elif key == "reboot":
                 self._reboot()
+            elif key == "reupload":
+                await self._reupload_command(value)
             elif key == "facelib_batch":
                 batch = value
             else:
@@ -1020,6 +1031,44 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
         result["errcode"] = errcode
         await self._post_result(CONFIG_RESULT, {"config": result})
 
+    def set_config(self, section: str, **values: int | float) -> None:
+        """Change §9 parameters of ``section`` as the tablet's web page would, unchecked."""
+        with self._lock:
+            self._config[section].update(values)
+
+    def set_reupload(self, mode: int, reupload_time: str | None = None) -> None:
+        """Set the §6 retransmission mode (and time) as the tablet's web page would."""
+        with self._lock:
+            self._reupload["mode"] = mode
+            if reupload_time is not None:
+                self._reupload["reupload_time"] = reupload_time
+        if self._reupload_wake is not None:
+            self._engine.call_soon(self._reupload_wake.set)
+
+    async def _reupload_command(self, body: object) -> None:
+        """§6 (L1179-L1301): ``type`` 1 sets the mode and time, ``type`` 2 queries them.
+
+        Both answer with a ``type`` 8 at once: the set "immediately" (L1221-L1225), the
+        query when not stated, so the same. A set with a bad ``seq``, ``mode`` (1 or 2) or
+        ``reupload_time`` ("h:m:s") answers errcode 1 and changes nothing.
+        """
+        body = body if isinstance(body, dict) else {}
+        if body.get("type") == 2:
+            with self._lock:
+                result = {**self._reupload, "recordes_num": len(self._failed)}  # sic, L1297
+            await self._post_result(REUPLOAD_RESULT, {"reupload": result})
+            return
+        seq = self._check_seq("reupload", body)
+        mode, when = body.get("mode"), body.get("reupload_time")
+        valid = seq is not None and body.get("type") == 1 and mode in (1, 2)
+        valid = valid and isinstance(when, str) and _is_clock(when)
+        if valid:
+            self.set_reupload(int(mode), when)  # type: ignore[arg-type]
+        reply: dict[str, Any] = {"errcode": 0 if valid else 1}
+        if seq is not None:
+            reply = {"seq": seq, **reply}
+        await self._post_result(REUPLOAD_RESULT, {"reupload": reply})
+
     @staticmethod
     def _config_in_range(updates: dict[str, dict[str, int | float]]) -> bool:
         """Tell whether a set's values are within the document's ranges (``_CONFIG_RANGES``)."""
@@ -1198,7 +1247,8 @@ class TemperatureTabletSimulator(OnLoopThread, Simulator):
         tried_at = 0.0
         while True:
             with self._lock:
-                has_failed = bool(self._failed)
+                # Mode 1 re-sends only at ``reupload_time`` (L1161-L1165), not simulated.
+                has_failed = bool(self._failed) and self._reupload["mode"] == REUPLOAD_IDLE
                 since = max(self._last_record, tried_at)
             if not has_failed:
                 self._reupload_wake.clear()
@@ -1241,3 +1291,12 @@ def _b64(data: bytes) -> str:
 def _variant(person_id: str) -> int:
     """Return a stable drawing variant per person id (``hash`` changes between runs)."""
     return zlib.crc32(person_id.encode("utf-8")) % 25
+
+
+def _is_clock(value: str) -> bool:
+    """Tell whether ``value`` is an "h:m:s" time of day (L1193)."""
+    parts = value.split(":")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return False
+    hour, minute, second = (int(part) for part in parts)
+    return hour < 24 and minute < 60 and second < 60

@@ -9,7 +9,7 @@ every request the device sends (webhook or fixed path).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 import logging
 from typing import Any, Protocol, runtime_checkable
@@ -21,6 +21,7 @@ from .model import (
     DeviceMessage,
     DeviceProfile,
     Enrollment,
+    FaceAccessError,
     MessageCallback,
     Person,
     Picture,
@@ -175,6 +176,57 @@ class CatchUpClient(Protocol):
         after it for a device that pushes them again on its own (None: it does not say how
         many). Copies of records already seen carry their usual `key`, so the owner can
         drop them.
+        """
+        ...
+
+
+type BatchOutcome = dict[str, CommandResult | FaceAccessError]
+"""What `BatchEnrollClient.enroll_batch` returns: each person ID's result or error."""
+
+
+@runtime_checkable
+class BatchEnrollClient(Protocol):
+    """A client whose device takes many people in one exchange (`Capability.BATCH_ENROLL`).
+
+    Optional: a protocol offers it where its document has a batch operation: face terminal
+    and camera `EditPersonsNew` (face_terminal_mqtt digest §4.13/§4.14, camera_mqtt digest
+    §4.9), the tablet's `facelib_batch` (temperature_http digest §7). Its owner still calls
+    `DeviceClient.enroll` for a single person.
+    """
+
+    @property
+    def batch_size(self) -> int:
+        """Return the most people one exchange takes (1000 for `EditPersonsNew`, 20 ...).
+
+        `enroll_batch` splits longer lists itself; an owner that serves photos at expiring
+        URLs hands it this many at a time, so that no URL expires while it waits its turn.
+        """
+        ...
+
+    @property
+    def batch_needs_urls(self) -> bool:
+        """Return whether the device downloads each photo from a URL (`picURI`).
+
+        True: `enroll_batch` needs a URL for every person (the photo bytes are not sent;
+        MQTT batches carry no base64, face_terminal_mqtt digest §4.13). False: the photos
+        travel in the batch and `photo_urls` is ignored.
+        """
+        ...
+
+    async def enroll_batch(
+        self,
+        enrollments: Sequence[Enrollment],
+        photo_urls: Mapping[str, str] | None = None,
+    ) -> BatchOutcome:
+        """Add or replace every person of `enrollments`; return each person ID's outcome.
+
+        `photo_urls` maps a person ID to the http(s) URL its photo (`Enrollment.photo_jpeg`,
+        already normalised) is served at; needed when `batch_needs_urls`. The outcome of a
+        person is a `CommandResult` (`pending` as for `enroll`) or the error `enroll` would
+        have raised: InvalidRequestError (limits, no URL), DeviceRefusedError with the
+        device's per-person code, DeviceTimeoutError for the people of an exchange the
+        device did not answer (the people after them are then not sent and get the same
+        error). Never raises for one person's failure.
         """
         ...
 

@@ -49,6 +49,8 @@ class Capability(StrEnum):
     """The client is an `UploadCheckClient`: it reads, and can turn on, what the device sends."""
     CATCH_UP = "catch_up"
     """The client is a `CatchUpClient`: the device can send the records of a past window again."""
+    BATCH_ENROLL = "batch_enroll"
+    """The client is a `BatchEnrollClient`: the device takes many people in one exchange."""
 
 
 PEOPLE_CAPABILITIES = frozenset(
@@ -159,6 +161,24 @@ class DeviceRefusedError(FaceAccessError):
 
 class DoorModeError(DeviceRefusedError):
     """The device's door mode makes it ignore remote door opening."""
+
+
+class PersonNotFoundError(DeviceRefusedError):
+    """The device does not have the person it was asked to delete.
+
+    Raised only where the vendor document tells this apart from other refusals (face terminal
+    and camera `DelPerson` error 464, `DeletePersons` deleting none of them); a deletion then
+    leaves the device as the caller wanted, so the services report it as `not_found`.
+    """
+
+
+class PhotoDownloadError(DeviceRefusedError):
+    """The device could not download a photo from the URL it was given (a batch's `picURI`).
+
+    Raised only where the vendor document tells this apart (face terminal and camera
+    `EditPersonsNew` errcodes 464 and 465: no such server, no connection); the same photo
+    may still reach the device inside a command (`enroll`).
+    """
 
 
 class DeviceUnreachableError(DeviceTimeoutError):
@@ -389,18 +409,101 @@ class PhotoLimits:
     min_bytes: int = 0
 
 
+_DECIMAL_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = _DECIMAL_DIGITS | frozenset("abcdefABCDEF")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonLimits:
+    """What a protocol can store of a person's ID, name and card number; None is no limit.
+
+    Lengths in `*_bytes` count UTF-8 bytes, `*_chars` characters. `id_max_number` makes the
+    ID a decimal number from 1 to it; `*_forbidden` are characters the device cannot take.
+    `card_digits` allows only decimal digits in a card number, `card_hex` hexadecimal ones
+    too. Each protocol's profile cites its vendor document for the values.
+    """
+
+    id_max_bytes: int | None = None
+    id_max_number: int | None = None
+    id_forbidden: str = ""
+    name_max_bytes: int | None = None
+    name_max_chars: int | None = None
+    name_forbidden: str = ""
+    card_max_bytes: int | None = None
+    card_max_number: int | None = None
+    card_digits: bool = False
+    card_hex: bool = False
+
+    def check_id(self, person_id: str) -> None:
+        """Raise InvalidRequestError unless the device can store `person_id`."""
+        if not person_id.strip():
+            raise InvalidRequestError("person_id must not be empty")
+        if self.id_max_number is not None and (
+            not set(number := person_id.strip()) <= _DECIMAL_DIGITS
+            or not 0 < int(number) <= self.id_max_number
+        ):
+            raise InvalidRequestError(f"person_id must be a number from 1 to {self.id_max_number}")
+        if self.id_max_bytes is not None and len(person_id.encode()) > self.id_max_bytes:
+            raise InvalidRequestError(f"person_id must be 1 to {self.id_max_bytes} bytes")
+        if forbidden := _forbidden(person_id, self.id_forbidden):
+            raise InvalidRequestError(f"person_id must not contain {forbidden}")
+
+    def check(self, person_id: str, name: str, card_number: str | None = None) -> None:
+        """Raise InvalidRequestError unless the device can store this person.
+
+        The message names the field and the limit (never the value: it may be personal).
+        """
+        self.check_id(person_id)
+        if not name.strip():
+            raise InvalidRequestError("name must not be empty")
+        if self.name_max_bytes is not None and len(name.encode()) > self.name_max_bytes:
+            raise InvalidRequestError(f"name must be 1 to {self.name_max_bytes} bytes")
+        if self.name_max_chars is not None and len(name.strip()) > self.name_max_chars:
+            raise InvalidRequestError(f"name must be 1 to {self.name_max_chars} characters")
+        if forbidden := _forbidden(name, self.name_forbidden):
+            raise InvalidRequestError(f"name must not contain {forbidden}")
+        if card_number is not None:
+            self._check_card(card_number.strip())
+
+    def _check_card(self, card: str) -> None:
+        """Raise InvalidRequestError unless the device can store the card number `card`."""
+        if self.card_hex or self.card_digits:
+            kind = "decimal or hexadecimal digits" if self.card_hex else "decimal digits"
+            if not card or not set(card) <= (_HEX_DIGITS if self.card_hex else _DECIMAL_DIGITS):
+                raise InvalidRequestError(f"card_number must be {kind}")
+        if self.card_max_bytes is not None and len(card.encode()) > self.card_max_bytes:
+            unit = "digits" if self.card_hex or self.card_digits else "bytes"
+            raise InvalidRequestError(f"card_number must be at most {self.card_max_bytes} {unit}")
+        if (
+            self.card_max_number is not None
+            and card.isdecimal()
+            and card.isascii()
+            and int(card) > self.card_max_number
+        ):
+            raise InvalidRequestError(f"card_number must be at most {self.card_max_number}")
+
+
+def _forbidden(value: str, characters: str) -> str:
+    """Return the forbidden `characters` found in `value`, quoted for a message ("" if none)."""
+    return " or ".join(f"'{char}'" for char in characters if char in value)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceProfile:
     """What a device is and can do, as its protocol knows before asking it anything.
 
     `manufacturer` and `model` go to the device registry; `capabilities` decide which
-    entities and services exist; `photo_limits` is what an enrolment photo must meet.
+    entities and services exist; `photo_limits` is what an enrolment photo must meet;
+    `person_limits` what a person's ID, name and card number must meet (None: the document
+    sets none). `access_kinds` are the access event types the protocol can report.
     """
 
     manufacturer: str
     model: str
     capabilities: frozenset[Capability]
     photo_limits: PhotoLimits
+    person_limits: PersonLimits | None = None
+    access_kinds: frozenset[AccessKind] = frozenset(AccessKind)
 
 
 class SettingKey(StrEnum):

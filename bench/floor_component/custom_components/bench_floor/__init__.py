@@ -14,7 +14,9 @@ So the difference between Face Access's figures and these is what Face Access it
 
 It also hosts the event-loop probe (``probe.py``), read and reset over the websocket API
 (``bench_floor/probe``), so that every phase knows the longest stall of Home Assistant's
-loop while it ran.
+loop while it ran, and ``bench_floor/enroll_many``, which enrols people on a Face Access
+device through ``batch_enroll.async_enroll_many``: the path the roster sync takes, which no
+service exposes.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from aiohttp import web
 from homeassistant.components.webhook import async_register as register_webhook
 from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
-from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.components.websocket_api.decorators import async_response, websocket_command
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.discovery import async_load_platform
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
@@ -98,6 +100,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.http.register_view(FixedPathView(sink))
     async_register_command(hass, ws_probe)
     async_register_command(hass, ws_profile)
+    async_register_command(hass, ws_enroll_many)
     # In the background: start-up must not wait for an MQTT set-up that comes later.
     hass.async_create_background_task(_subscribe_mqtt(hass, sink), "bench_floor MQTT")
     hass.async_create_task(
@@ -203,3 +206,70 @@ def ws_profile(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str,
         pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(40)
         result[order] = stream.getvalue()
     connection.send_result(msg["id"], result)
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "bench_floor/enroll_many",
+        vol.Required("device_id"): str,
+        vol.Required("photo_path"): str,
+        vol.Required("person_ids"): [str],
+    }
+)
+@async_response
+async def ws_enroll_many(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Enrol ``person_ids`` (named "Person <n>") with one photo on a Face Access device.
+
+    Answers how many outcomes of each kind there were (``enrolled``, ``pending`` or the
+    error's class name) and the seconds ``async_enroll_many`` took.
+    """
+    # Face Access is imported here: it is set up after this component.
+    from custom_components.face_access.batch_enroll import (  # noqa: PLC0415
+        async_enroll_many,
+    )
+    from custom_components.face_access.protocols.images import (  # noqa: PLC0415
+        normalize_photo,
+    )
+    from custom_components.face_access.protocols.model import (  # noqa: PLC0415
+        CommandResult,
+        Enrollment,
+    )
+
+    device = dr.async_get(hass).async_get(msg["device_id"])
+    entry = next(
+        (
+            entry
+            for entry_id in (device.config_entries if device else ())
+            if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
+            and entry.domain == "face_access"
+        ),
+        None,
+    )
+    if entry is None:
+        connection.send_error(msg["id"], "not_found", "no Face Access device of that ID")
+        return
+    limits = entry.runtime_data.client.profile.photo_limits
+
+    def read() -> bytes:
+        with open(msg["photo_path"], "rb") as file:
+            jpeg: bytes = normalize_photo(file.read(), limits)
+            return jpeg
+
+    jpeg = await hass.async_add_executor_job(read)
+    enrollments = [
+        Enrollment(person_id=person_id, name=f"Person {number}", photo_jpeg=jpeg)
+        for number, person_id in enumerate(msg["person_ids"])
+    ]
+    started = time.perf_counter()
+    outcomes = await async_enroll_many(hass, entry, enrollments)
+    seconds = time.perf_counter() - started
+    statuses: dict[str, int] = {}
+    for outcome in outcomes.values():
+        if isinstance(outcome, CommandResult):
+            key = "pending" if outcome.pending else "enrolled"
+        else:
+            key = type(outcome).__name__
+        statuses[key] = statuses.get(key, 0) + 1
+    connection.send_result(msg["id"], {"statuses": statuses, "seconds": seconds})

@@ -5,11 +5,14 @@ The document is face-capture-http-v0.37 (`shared/seeds`), digested with its erra
 path, `version` "0.42") are in `shared/protocols/field-notes.md` §2.
 
 - `codec`: pure functions between JSON messages and the model; `PROFILE`, `Mode`;
-- `records`: what the device pushes (records, heartbeats) and the answers it expects;
+- `records`: what the device pushes (records, heartbeats) and the answers it expects, and
+  the entries of `request records` decoded as those pushes;
+- `settings`: which application parameters are Home Assistant's settings, and how;
 - `connection`: `FaceCaptureConnection`, Home Assistant's requests to the device's port;
-- `client`: `FaceCaptureHttpClient` (a `DeviceClient` and `InboundHttp`): records pushed by
-  the device, commands sent at once (Mode.PUSH) or fetched by the device's long polls from
-  a saved `command_queue.CommandQueue` (Mode.LONG_POLL).
+- `client`: `FaceCaptureHttpClient` (a `DeviceClient` and `InboundHttp`, and the optional
+  `SettingsClient`, `UploadCheckClient` and `CatchUpClient`): records pushed by the device,
+  commands sent at once (Mode.PUSH) or fetched by the device's long polls from a saved
+  `command_queue.CommandQueue` (Mode.LONG_POLL).
 
 Every module logs on this package's logger.
 """
@@ -21,9 +24,11 @@ from .client import (
     LONG_POLL_OFFLINE_AFTER,
     MAX_DELIVERIES,
     MAX_POLL_HOLD,
+    MAX_RECORD_PAGES,
     POLL_CYCLE,
     SEQ_LIMIT,
     STORE_VERSION,
+    ZONE_MARGIN,
     FaceCaptureHttpClient,
 )
 from .codec import (
@@ -52,7 +57,7 @@ from .codec import (
     upload_person,
 )
 from .connection import DEFAULT_TIMEOUT, ENROLL_TIMEOUT, FaceCaptureConnection
-from .records import FAILURE_REASONS, credentials_from, face_ack, record_from
+from .records import FAILURE_REASONS, credentials_from, face_ack, history_record, record_from
 
 __all__ = [
     "CODES",
@@ -66,12 +71,14 @@ __all__ = [
     "MAX_JPG_NAME_BYTES",
     "MAX_NAME_BYTES",
     "MAX_POLL_HOLD",
+    "MAX_RECORD_PAGES",
     "PAGE_SIZE",
     "POLL_CYCLE",
     "PROFILE",
     "PROTOCOL_VERSION",
     "SEQ_LIMIT",
     "STORE_VERSION",
+    "ZONE_MARGIN",
     "DecodeError",
     "FaceCaptureConnection",
     "FaceCaptureHttpClient",
@@ -88,6 +95,7 @@ __all__ = [
     "extranet",
     "face_ack",
     "gpio_control",
+    "history_record",
     "identity_from",
     "parse_time",
     "people_page",

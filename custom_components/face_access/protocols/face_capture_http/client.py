@@ -22,7 +22,7 @@ import base64
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -31,13 +31,19 @@ from .. import model
 from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
-from ..wire import DecodeError
-from . import codec, records
+from ..wire import DecodeError, integer, text
+from . import codec, records, settings as app_settings
 from .codec import Mode
 from .connection import FaceCaptureConnection
 
 if TYPE_CHECKING:
-    from ..client import DeviceClient, InboundHttp
+    from ..client import (
+        CatchUpClient,
+        DeviceClient,
+        InboundHttp,
+        SettingsClient,
+        UploadCheckClient,
+    )
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -56,6 +62,16 @@ MAX_DELIVERIES: Final = 3
 MAX_PAGES: Final = 1000
 """`request persons` pages read at most (20 000 people): a device that repeats itself."""
 _CREDENTIAL_MEMORY: Final = 256
+MAX_RECORD_PAGES: Final = 500
+"""`request records` pages read at most for one window (10 000 records)."""
+ZONE_MARGIN: Final = timedelta(hours=14)
+"""How much wider than asked a `request records` window is, each side.
+
+The query takes Unix seconds (L1726) but the device keeps local times with no zone
+(digest E54, §4.13): how it turns one into the other depends on a zone it never tells.
+The widened window holds the asked one whatever that zone (UTC-12 to UTC+14); records
+are then chosen by their own local `time`, the clock their live pushes carry.
+"""
 
 # Queue entry kinds. People commands are saved and survive a restart; the others have a
 # caller waiting right now and make no sense later (a door must not open minutes later).
@@ -64,7 +80,8 @@ _DOOR = "door"
 _SNAPSHOT = "snapshot"
 _LIST = "list"
 _CLOCK = "clock"
-_TRANSIENT: Final = frozenset({_DOOR, _SNAPSHOT, _LIST, _CLOCK})
+_SETTINGS = "settings"  # app params, volume, reboot, records: asked for by someone now
+_TRANSIENT: Final = frozenset({_DOOR, _SNAPSHOT, _LIST, _CLOCK, _SETTINGS})
 _KINDS: Final = frozenset({_PEOPLE}) | _TRANSIENT
 
 
@@ -112,13 +129,17 @@ class FaceCaptureHttpClient:
         poll_hold: float = 10.0,
         confirm_timeout: float = 40.0,
         poll_interval: float = 60.0,
+        upload_address: Callable[[], tuple[str, int] | None] | None = None,
     ) -> None:
         """Keep the settings; `start` loads the saved queue.
 
         `serial` is the device's `device_sn`: requests naming another are refused (403).
         `now` returns the local time (aware; the device's clock is local, with no zone).
         `door_port` is the GPIO port of the door relay (the document names none, digest
-        §4.9). `sync_time` sets the device's clock after each start. `poll_hold` (seconds,
+        §4.9). `sync_time` sets the device's clock after each start and each return from
+        offline (a failed poll in PUSH mode, 45 s without a long poll). `upload_address`
+        returns Home Assistant's host and port where the device must post `upload_path`
+        (None: not known), for `check_uploads`. `poll_hold` (seconds,
         under 15) is how long a long poll is held; `poll_interval` (seconds) how often the
         owner polls a PUSH-mode device. Raises ValueError when PUSH mode has no connection
         or `poll_hold` is not between 0 and 15 s.
@@ -138,6 +159,7 @@ class FaceCaptureHttpClient:
         self._poll_hold = poll_hold
         self._confirm_timeout = confirm_timeout
         self._poll_interval = poll_interval
+        self._upload_address = upload_address
         self._hub = MessageHub(_LOGGER)
         self._queue = CommandQueue(
             store,
@@ -157,6 +179,8 @@ class FaceCaptureHttpClient:
         self._records_acked = 0
         self._credential_keys: OrderedDict[str, None] = OrderedDict()
         self._stopping = asyncio.Event()
+        # The unit the device shows temperatures in (`fahrenheit_unit`), once read.
+        self._unit: model.TemperatureUnit | None = None
 
     # ---- the DeviceClient interface ---------------------------------------------------------
 
@@ -216,6 +240,9 @@ class FaceCaptureHttpClient:
         firmware = data.get("firmware")
         if isinstance(firmware, str) and firmware:
             self._info = model.DeviceInfo(firmware=firmware)
+        unit = data.get("temperature_unit")
+        if unit in tuple(model.TemperatureUnit):
+            self._unit = model.TemperatureUnit(unit)
         self._greeted = False
         self._clock_due = self._sync_time
         self._hardware_due = True
@@ -240,7 +267,8 @@ class FaceCaptureHttpClient:
         """Check the device answers and return what is known about it.
 
         PUSH: `request date time` (L3065-L3095), the lightest request; the first answer
-        after `start` also sets the device's clock when `sync_time` is on (best effort).
+        after `start`, and after a poll it did not answer, also sets the device's clock
+        when `sync_time` is on (best effort).
         LONG_POLL: nothing is sent; raises DeviceTimeoutError when the device has not polled
         within 45 s. Raises what `FaceCaptureConnection.command` raises.
         """
@@ -249,7 +277,12 @@ class FaceCaptureHttpClient:
                 raise model.DeviceTimeoutError("the device has not polled for commands lately")
             return self._info
         connection = self._push()
-        await connection.command(**codec.request_date_time())
+        try:
+            await connection.command(**codec.request_date_time())
+        except model.DeviceTimeoutError:
+            # Offline: its clock may have drifted or been reset; set it once it answers.
+            self._clock_due = self._sync_time
+            raise
         if self._hardware_due:
             # The hardware's model, once: `get hardware info` is the only request that says.
             self._hardware_due = False
@@ -402,6 +435,174 @@ class FaceCaptureHttpClient:
                 break
         return list(people.values())
 
+    # ---- settings and restart (optional `SettingsClient`) ----------------------------------
+
+    async def read_settings(self) -> model.Settings:
+        """Read `request app params` (2.3.1) and `camera volume` GET (2.18.2); see `settings`.
+
+        Either the device does not have (code 2, or an answer without the fields) is left
+        out. The unit read (`fahrenheit_unit`) labels the records from now on. Raises
+        DeviceTimeoutError when the device answers neither.
+        """
+        found: model.Settings = {}
+        answered = False
+        for read in (self._read_app_settings, self._read_volume):
+            try:
+                found.update(await read())
+            except model.DeviceTimeoutError as err:
+                _LOGGER.debug("Device %s did not tell a setting: %s", self.serial, err)
+                continue
+            except (model.DeviceRefusedError, DecodeError) as err:
+                _LOGGER.debug("Device %s has no such settings: %s", self.serial, err)
+            answered = True
+        if not answered:
+            raise model.DeviceTimeoutError("the device answered none of its settings commands")
+        return found
+
+    async def _read_params(self) -> dict[str, Any]:
+        """Ask `request app params` and remember the unit it says."""
+        params = await self._ask(codec.request_app_params())
+        unit = app_settings.unit_of(params)
+        if unit is not None and unit is not self._unit:
+            self._unit = unit
+            await self._queue.save()
+        return params
+
+    async def _read_app_settings(self) -> model.Settings:
+        """Return the settings among the application parameters."""
+        return app_settings.settings_from(await self._read_params())
+
+    async def _read_volume(self) -> model.Settings:
+        """Return the volume of `camera volume` GET, if the answer has one."""
+        setting = app_settings.volume_setting(await self._ask(codec.camera_volume()))
+        return {} if setting is None else {model.SettingKey.VOLUME: setting}
+
+    async def write_setting(
+        self, key: model.SettingKey, value: model.SettingValue
+    ) -> model.Settings:
+        """Set one setting, then read the settings back and return them.
+
+        Volume: `camera volume` SET (2.18.1). Others: `update app params` carrying only the
+        object the field sits in, whole as just read, with the change (digest §4.15).
+        Raises InvalidRequestError for a value out of the setting's range or a setting the
+        device does not report, DeviceRefusedError with the device's code (3: an illegal
+        field) or when the read-back shows another value.
+        """
+        if key is model.SettingKey.VOLUME:
+            current = (await self._read_volume()).get(key)
+            if current is None:
+                raise model.InvalidRequestError(f"the device has no {key} setting")
+            await self._ask(codec.camera_volume(round(float(current.check(value)))))
+        else:
+            spec = app_settings.FIELDS_BY_KEY.get(key)
+            params = await self._read_params()
+            current = app_settings.settings_from(params).get(key)
+            if spec is None or current is None:
+                raise model.InvalidRequestError(f"the device has no {key} setting")
+            name, obj = app_settings.changed_object(params, spec, current.check(value))
+            await self._ask(codec.update_app_params(name, obj))
+        wanted = current.check(value)
+        found = await self.read_settings()
+        after = found.get(key)
+        if after is None or not _same(after.value, wanted):
+            raise model.DeviceRefusedError("the device took the setting but kept another value")
+        return found
+
+    async def reboot(self) -> None:
+        """Restart the device with `reboot` (2.9.3, L3142-L3177); it answers first.
+
+        Its clock is set again once it is back. Raises DeviceRefusedError when it refuses,
+        DeviceTimeoutError when it does not answer (LONG_POLL: fetch) in time.
+        """
+        await self._ask(codec.reboot())
+        self._clock_due = self._sync_time
+
+    # ---- upload check (optional `UploadCheckClient`) ---------------------------------------
+
+    async def check_uploads(self) -> list[model.UploadProblem]:
+        """Read `upload_info` (2.3.1, L1878-L1934); say what keeps records from the webhook.
+
+        Needed: `method` "http", the server (`server_ip`, which wins over `server_domain`,
+        L1865-L1868) and `server_port` of Home Assistant, and `service_url` the upload
+        path. Without a known address of Home Assistant only the method and path are
+        judged. `user` and `password` are never read into a problem. Raises
+        DeviceRefusedError when the device refuses `request app params`.
+        """
+        params = await self._ask(codec.request_app_params())
+        upload = params.get("upload_info")
+        return _upload_problems(
+            upload if isinstance(upload, dict) else {},
+            self._upload_address() if self._upload_address is not None else None,
+            self._upload_path,
+        )
+
+    async def fix_uploads(self) -> list[model.UploadProblem]:
+        """Point `upload_info` at the webhook (as at set-up), read it back, return what is left.
+
+        Raises UnsupportedError when Home Assistant knows no address of its own,
+        DeviceRefusedError when the device refuses the change.
+        """
+        if not await self.check_uploads():
+            return []
+        address = self._upload_address() if self._upload_address is not None else None
+        if address is None:
+            raise model.UnsupportedError("Home Assistant knows no address of its own")
+        await self._ask(codec.upload_info(*address, self._upload_path))
+        return await self.check_uploads()
+
+    # ---- catch-up (optional `CatchUpClient`) ------------------------------------------------
+
+    async def fetch_records(self, start: datetime, end: datetime) -> int | None:
+        """Read the records of `start`..`end` (device-local) with `request records` (2.2.2).
+
+        Pages of 20 from page 1, over the window widened by ZONE_MARGIN each side (Unix
+        seconds of Home Assistant's zone, digest E54); the records whose own `time` lies
+        within `start`..`end` reach the listeners in time order, `historical`, each once,
+        with the `key` their live push had (`records.history_record`). Returns how many.
+        Raises DeviceRefusedError (code 2: firmware without the query) or
+        DeviceTimeoutError.
+        """
+        zone = self._now().tzinfo
+        since = int((start.replace(tzinfo=zone) - ZONE_MARGIN).timestamp())
+        until = int((end.replace(tzinfo=zone) + ZONE_MARGIN).timestamp())
+        first, last = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        found: dict[str, tuple[datetime, int, model.AccessRecord]] = {}
+        seen: set[str] = set()
+        for page_no in range(1, MAX_RECORD_PAGES + 1):
+            reply = await self._ask(codec.request_records(page_no, since, until))
+            entries = reply.get("records")
+            page = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+            device_sn = text(reply.get("device_sn")) or self.serial
+            # A page of records already seen: a device that ignores `page_no`.
+            fresh = [e for e in page if f"{e.get('sequence')}|{e.get('time')}" not in seen]
+            seen.update(f"{e.get('sequence')}|{e.get('time')}" for e in page)
+            for entry in fresh:
+                record = records.history_record(entry, device_sn, self._unit)
+                if record is not None and record.time is not None and first <= record.time <= last:
+                    found[record.key] = (record.time, integer(entry.get("sequence")) or 0, record)
+            total = integer(reply.get("total"))
+            if (
+                not fresh
+                or len(page) < codec.PAGE_SIZE
+                or (total is not None and len(seen) >= total)
+            ):
+                break
+        for _when, _sequence, record in sorted(found.values(), key=lambda item: item[:2]):
+            self._hub.emit(record)
+        return len(found)
+
+    async def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send a command someone waits for now and return its successful answer.
+
+        PUSH: through the connection. LONG_POLL: queued for the next poll, not kept past
+        `confirm_timeout`. Raises DeviceRefusedError for a code other than 0.
+        """
+        if self.mode is Mode.PUSH:
+            return await self._push().command(**message)
+        reply = await self._queued_once(_SETTINGS, message)
+        codec.check_reply(reply, codec.cmd_of(message))
+        return reply
+
     # ---- inbound ----------------------------------------------------------------------------
 
     async def handle_request(self, request: HttpRequest) -> HttpReply:
@@ -456,7 +657,12 @@ class FaceCaptureHttpClient:
         return HttpReply(status, reason.encode(), reason, content_type="text/plain")
 
     async def _contact(self, obj: Mapping[str, Any], request: HttpRequest) -> None:
-        """Note a request of the device; the first since `start` announces it online."""
+        """Note a request of the device; the first since `start` announces it online.
+
+        A long-polling device back from offline gets its clock set again, as after a start.
+        """
+        if self.mode is Mode.LONG_POLL and self._last_request is not None and not self.online:
+            self._clock_due = self._sync_time
         self._last_request = time.monotonic()
         if not self._greeted:
             self._greeted = True
@@ -476,7 +682,7 @@ class FaceCaptureHttpClient:
         """
         self._records_acked += 1
         try:
-            record = records.record_from(obj)
+            record = records.record_from(obj, self._unit)
             credentials = records.credentials_from(obj)
         except Exception:  # a device must never be able to raise into the host
             _LOGGER.exception("Could not read a record of device %s", self.serial)
@@ -693,7 +899,56 @@ class FaceCaptureHttpClient:
 
     def _saved_state(self) -> dict[str, Any]:
         """Return what was learnt about the device, saved with the queue."""
-        return {"connected_once": self._connected_once, "firmware": self._info.firmware}
+        return {
+            "connected_once": self._connected_once,
+            "firmware": self._info.firmware,
+            "temperature_unit": None if self._unit is None else self._unit.value,
+        }
+
+
+def _same(read: model.SettingValue, written: model.SettingValue) -> bool:
+    """Tell whether a read-back value is the one written (numbers to 0.01)."""
+    if isinstance(read, (bool, str)) or isinstance(written, (bool, str)):
+        return read == written
+    return abs(float(read) - float(written)) < 0.005
+
+
+def _upload_problems(
+    upload: Mapping[str, Any], address: tuple[str, int] | None, path: str
+) -> list[model.UploadProblem]:
+    """Compare `upload_info` with where records must go; one problem per wrong field."""
+    method = text(upload.get("method"))
+    if method != "http":
+        return [model.UploadProblem(setting="upload_info.method", current=method, needed="http")]
+    problems: list[model.UploadProblem] = []
+    if address is not None:
+        host, port = address
+        server_ip = text(upload.get("server_ip"))
+        server = server_ip or text(upload.get("server_domain"))
+        if server is None or server.casefold() != host.casefold():
+            problems.append(
+                model.UploadProblem(
+                    setting="upload_info.server_ip" if server_ip else "upload_info.server_domain",
+                    current=server,
+                    needed=host,
+                )
+            )
+        current_port = integer(upload.get("server_port"))
+        if current_port != port:
+            problems.append(
+                model.UploadProblem(
+                    setting="upload_info.server_port",
+                    current=None if current_port is None else str(current_port),
+                    needed=str(port),
+                )
+            )
+    service_url = text(upload.get("service_url"))
+    # The device puts a "/" before a path without one (its example is "face.php", L1898).
+    if service_url is None or _normalise_path("/" + service_url.lstrip("/")) != path:
+        problems.append(
+            model.UploadProblem(setting="upload_info.service_url", current=service_url, needed=path)
+        )
+    return problems
 
 
 def _reply(obj: Mapping[str, Any]) -> HttpReply:
@@ -751,3 +1006,6 @@ if TYPE_CHECKING:
     # The client must stay a DeviceClient that takes HTTP; mypy checks it here.
     _CONFORMS: type[DeviceClient] = FaceCaptureHttpClient
     _INBOUND: type[InboundHttp] = FaceCaptureHttpClient
+    _CONFIGURABLE: type[SettingsClient] = FaceCaptureHttpClient
+    _UPLOADS: type[UploadCheckClient] = FaceCaptureHttpClient
+    _CATCH_UP: type[CatchUpClient] = FaceCaptureHttpClient

@@ -60,6 +60,10 @@ REQUEST_DATE_TIME: Final = "request date time"
 UPDATE_DATE_TIME: Final = "update date time"
 GET_HARDWARE_INFO: Final = "get hardware info"
 UPDATE_APP_PARAMS: Final = "update app params"
+REQUEST_APP_PARAMS: Final = "request app params"
+REQUEST_RECORDS: Final = "request records"
+REBOOT: Final = "reboot"
+CAMERA_VOLUME: Final = "camera volume"
 
 CODE_UNSUPPORTED: Final = 2
 """The device does not know the command (`upload person` before 2020-08-21, L657)."""
@@ -98,10 +102,23 @@ PROFILE: Final = model.DeviceProfile(
     model="Face capture terminal (HTTP)",
     capabilities=model.PEOPLE_CAPABILITIES
     | model.RECORD_CAPABILITIES
-    | model.TERMINAL_CAPABILITIES,
+    | model.TERMINAL_CAPABILITIES
+    | {
+        model.Capability.SETTINGS,  # 2.3.1/2.3.2 app params, 2.18 camera volume
+        model.Capability.REBOOT,  # 2.9.3 reboot
+        model.Capability.UPLOAD_CHECK,  # `upload_info` of the app params
+        model.Capability.CATCH_UP,  # 2.2.2 request records
+    },
     # The document allows 10 MB and recommends < 4 MB, 2 MP (L571-L577); production code
     # keeps "< 500 KB and <= 1080p" (field notes §2.2), which also keeps a long-poll reply small.
     photo_limits=model.PhotoLimits(max_bytes=500_000, max_side=1080),
+    # `id` and `name` in bytes (L553), card numbers decimal up to 64 bits (L585-L589).
+    person_limits=model.PersonLimits(
+        id_max_bytes=MAX_ID_BYTES,
+        name_max_bytes=MAX_NAME_BYTES,
+        card_digits=True,
+        card_max_number=MAX_CARD,
+    ),
 )
 
 
@@ -286,6 +303,49 @@ def update_date_time(now: datetime) -> dict[str, Any]:
     The protocol has no time zone: the device shows whatever local time it is given.
     """
     return {"cmd": UPDATE_DATE_TIME, "date_time": format_time(now)}
+
+
+def request_app_params() -> dict[str, Any]:
+    """Build `request app params` (2.3.1, L1810-L2136): every application parameter."""
+    return {"cmd": REQUEST_APP_PARAMS}
+
+
+def update_app_params(name: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Build `update app params` carrying the one top-level object `name` (2.3.2, L2138).
+
+    "The parameters not specified are optional" (L2140): the other objects are left out.
+    """
+    return {"cmd": UPDATE_APP_PARAMS, name: dict(obj)}
+
+
+def reboot() -> dict[str, Any]:
+    """Build `reboot` (2.9.3, L3142-L3177): the device restarts after answering."""
+    return {"cmd": REBOOT}
+
+
+def camera_volume(volume: int | None = None) -> dict[str, Any]:
+    """Build `camera volume`: GET without `volume`, SET with it (2.18, L4470-L4532)."""
+    if volume is None:
+        return {"cmd": CAMERA_VOLUME, "method": "GET"}
+    return {"cmd": CAMERA_VOLUME, "method": "SET", "volume": volume}
+
+
+def request_records(page_no: int, time_start: int, time_end: int) -> dict[str, Any]:
+    """Build `request records` for one page of a window, without pictures (2.2.2, L1707).
+
+    `time_start` and `time_end` are Unix seconds, sent together (L1726-L1731); pages count
+    from 1 and hold at most 20 records (L1715-L1717). No close-up or registration image:
+    the close-up's field is not shown (digest §4.3) and 20 of them make a large answer.
+    """
+    return {
+        "cmd": REQUEST_RECORDS,
+        "page_no": page_no,
+        "page_size": PAGE_SIZE,
+        "face_image_flag": 0,
+        "reg_image_flag": 0,
+        "time_start": time_start,
+        "time_end": time_end,
+    }
 
 
 def get_hardware_info() -> dict[str, Any]:

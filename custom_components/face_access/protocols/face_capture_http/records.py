@@ -9,6 +9,7 @@ Pure functions from the device's requests to model objects, and the answers it e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from ..model import (
@@ -19,6 +20,7 @@ from ..model import (
     DeviceInfo,
     PersonList,
     Picture,
+    TemperatureUnit,
 )
 from ..wire import DecodeError, integer, ip_address, number, text
 from .codec import ASK_UPGRADE, FACE, card_number_of, parse_time
@@ -130,11 +132,14 @@ def _picture(obj: Mapping[str, Any]) -> Picture | None:
     return None
 
 
-def _temperature(person: Mapping[str, Any], obj: Mapping[str, Any]) -> float | None:
-    """Return the body temperature in °C: `person.temperatur` (sic, L1498), then spellings.
+def _temperature(
+    person: Mapping[str, Any], obj: Mapping[str, Any], unit: TemperatureUnit | None
+) -> float | None:
+    """Return the body temperature: `person.temperatur` (sic, L1498), then spellings.
 
-    A value above 50 can only be °F (the device's `fahrenheit_unit`, L2006) and is
-    converted; 0 or less is no measurement.
+    In °F when `unit` says the device shows °F (`fahrenheit_unit`, L2006); otherwise in
+    °C, where a value above 50 can only be °F and is converted. 0 or less is no
+    measurement.
     """
     value = None
     for source, key in ((person, "temperatur"), (person, "temperature"), (obj, "body_temp")):
@@ -143,13 +148,16 @@ def _temperature(person: Mapping[str, Any], obj: Mapping[str, Any]) -> float | N
             break
     if value is None or value <= 0:
         return None
-    if value > 50:
+    if value > 50 and unit is not TemperatureUnit.FAHRENHEIT:
         value = (value - 32) * 5 / 9
     return round(value, 1)
 
 
-def record_from(obj: Mapping[str, Any]) -> AccessRecord | None:
+def record_from(obj: Mapping[str, Any], unit: TemperatureUnit | None = None) -> AccessRecord | None:
     """Decode a `face` push (2.2.1.1, L1316-L1623) into an access record.
+
+    `unit` is the unit the device shows (from its `fahrenheit_unit`, None when not known):
+    a °F device's temperature stays in °F and is labelled so.
 
     - `match_result` > 0 is a recognition with that similarity (100-point scale), -1 a
       stranger (L1364-L1366). 0 is "no comparison": with a `match` the person was known
@@ -173,7 +181,7 @@ def record_from(obj: Mapping[str, Any]) -> AccessRecord | None:
     result = integer(obj.get("match_result")) or 0
     failure = integer(obj.get("match_failed_reson", obj.get("match_failed_reason"))) or 0
     role = integer(match.get("person_role"))
-    temperature = _temperature(person, obj)
+    temperature = _temperature(person, obj, unit)
     mask = _flag(person.get("has_mask"))
     picture = _picture(obj)
     alarm: bool | None = True if failure == _HIGH_TEMPERATURE else None
@@ -215,7 +223,48 @@ def record_from(obj: Mapping[str, Any]) -> AccessRecord | None:
         reason=reason,
         historical=is_historical(obj),
         picture=picture,
+        temperature_unit=TemperatureUnit.FAHRENHEIT
+        if unit is TemperatureUnit.FAHRENHEIT and temperature is not None
+        else TemperatureUnit.CELSIUS,
     )
+
+
+def history_record(
+    entry: Mapping[str, Any], device_sn: str, unit: TemperatureUnit | None = None
+) -> AccessRecord | None:
+    """Decode one entry of `request records` (2.2.2, L1750-L1795) as its `face` push would.
+
+    The entry names its fields differently (digest E30): `sequence` is the push's
+    `sequence_no` and `time` its `cap_time` (the same counter and the same clock, digest
+    §7), so `key` is the one the live push had, `(device_sn, sequence, time)`; `id`,
+    `name`, `role` are the `match`'s `person_id`, `person_name`, `person_role`; `score` is
+    `match_result` (-1 a stranger); `body_temp` the temperature. Fields "that failed to
+    compare are absent" (L1767), so every one may be missing. The record is `historical`.
+    Returns None for an entry that makes no access record (nothing identifies it, or it
+    says nothing about a face).
+    """
+    sequence = entry.get("sequence")
+    when = entry.get("time")
+    if sequence is None or isinstance(sequence, (dict, list)) or not isinstance(when, str):
+        return None
+    push: dict[str, Any] = {
+        "device_sn": device_sn,
+        "sequence_no": sequence,
+        "cap_time": when,
+        "is_realtime": 0,
+        "match_result": entry.get("score"),
+        "match_failed_reson": entry.get("match_failed_reson", entry.get("match_failed_reason")),
+        "body_temp": entry.get("body_temp"),
+    }
+    person_id = text(entry.get("id"))
+    if person_id is not None:
+        push["match"] = {
+            "person_id": person_id,
+            "person_name": entry.get("name"),
+            "person_role": entry.get("role"),
+        }
+    record = record_from(push, unit)
+    return None if record is None else replace(record, historical=True)
 
 
 def credentials_from(obj: Mapping[str, Any]) -> list[CredentialEvent]:

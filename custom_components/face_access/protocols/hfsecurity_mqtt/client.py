@@ -41,20 +41,29 @@ from ..model import (
     InvalidRequestError,
     MessageCallback,
     Person,
+    PersonNotFoundError,
     Picture,
     SettingKey,
     Settings,
     SettingValue,
     TemperatureUnit,
     UnsupportedError,
+    UploadProblem,
 )
 from ..wire import DecodeError, integer as _int, text as _text
-from . import codec, settings as wire_settings
+from . import batch, codec, settings as wire_settings, uploads
 from .analytics import ANALYTICS_OPERATORS, analytics_from
 from .variants import DEFAULT_TOPIC_PREFIX, FACE_TERMINAL, MISSED_HEARTBEATS, MqttVariant
 
 if TYPE_CHECKING:
-    from ..client import DeviceClient, SettingsClient
+    from ..client import (
+        BatchEnrollClient,
+        BatchOutcome,
+        CatchUpClient,
+        DeviceClient,
+        SettingsClient,
+        UploadCheckClient,
+    )
 
 # One logger for the whole family (the package's), so that its level is set in one place.
 _LOGGER = logging.getLogger(__package__)
@@ -69,6 +78,9 @@ SCENE_SNAP_MIN_INTERVAL = 3.0
 # Records older than this on arrival are backlog (digest §7.4: about 60 s).
 HISTORICAL_AFTER_SECONDS = 60.0
 DEFAULT_COMMAND_TIMEOUT = 15.0
+# Camera digest §3 step 4: offline after two missed heartbeats "plus margin"; 15 s also
+# gives the terminal digest's "about 75 s" for its 30 s heartbeat (§3 step 4).
+KEEP_ALIVE_MARGIN = 15.0
 LIST_PAGE_SIZE = 100
 DELETE_BATCH_SIZE = 200
 
@@ -125,6 +137,14 @@ class HFSecurityMqttClient:
         # What the last `GetTPTconfig` said (§9.5): records carry no unit of their own.
         self._temperature_unit = TemperatureUnit.CELSIUS
         self._temperature_high: float | None = None
+        # Whether the device answered `GetTPTconfig` with settings (a temperature model).
+        self._thermometer = False
+        # What the last `GetMQTTconfig` said (terminal §9.6, camera §10.1).
+        self._keep_alive: float | None = None
+        self._stranger_upload: bool | None = None
+        self._upload_config_read = False
+        # Whether this client watches the shared topics (the owner's, not a probe).
+        self._watching = False
 
     @property
     def profile(self) -> DeviceProfile:
@@ -135,9 +155,14 @@ class HFSecurityMqttClient:
     def offline_after(self) -> float:
         """Return the seconds without any message after which the device counts as offline.
 
-        MISSED_HEARTBEATS heartbeat periods: the device sends `HeartBeat` every period even
-        when idle (§15), so a silence that long means it is gone.
+        Once the device told its heartbeat interval (`KeepAliveInterval` in `GetMQTTconfig`,
+        camera §10.1, read at every `Online`): two intervals plus KEEP_ALIVE_MARGIN (camera
+        digest §3 step 4). Until then MISSED_HEARTBEATS periods of the configured or the
+        variant's heartbeat: the device sends `HeartBeat` every period even when idle (§15),
+        so a silence that long means it is gone.
         """
+        if self._keep_alive is not None:
+            return 2 * self._keep_alive + KEEP_ALIVE_MARGIN
         return self._heartbeat_interval * MISSED_HEARTBEATS
 
     @property
@@ -153,12 +178,15 @@ class HFSecurityMqttClient:
         """Return the state worth a diagnostics dump: counts and flags only.
 
         `variant` is the protocol key, `pending_commands` how many commands await their
-        `-Ack`, `clock_set` whether the device's clock was set since `start`.
+        `-Ack`, `clock_set` whether the device's clock was set since `start`,
+        `reported_heartbeat_interval` the `KeepAliveInterval` (s) the device told (None
+        when it told none).
         """
         return {
             "variant": self.variant.protocol.value,
             "pending_commands": len(self._pending),
             "clock_set": self._clock_set,
+            "reported_heartbeat_interval": self._keep_alive,
         }
 
     @property
@@ -174,6 +202,7 @@ class HFSecurityMqttClient:
         `Online-Ack` arrives (§10.1).
         """
         topics = [f"{self.command_topic}/#"]
+        self._watching = shared_topics
         if shared_topics:
             topics += [f"{self._prefix}/basic", f"{self._prefix}/heartbeat"]
         self._unsubscribe.extend(
@@ -320,7 +349,12 @@ class HFSecurityMqttClient:
         return record
 
     async def _answer_online(self) -> None:
-        """Answer `Online` with `Online-Ack` (§10.2), then set the device's clock (§9.8)."""
+        """Answer `Online` with `Online-Ack` (§10.2), set the clock (§9.8), read uploads.
+
+        The upload configuration (§9.6) tells the heartbeat interval (camera §10.1) and
+        whether strangers are uploaded; the camera digest's start-up reads it at every
+        `Online` (§3), as a reconnection may follow a change on the device's own page.
+        """
         await self._publish(
             "Online-Ack",
             {"facesluiceId": self.device_id, "result": "ok", "detail": ""},
@@ -328,6 +362,14 @@ class HFSecurityMqttClient:
         if self._sync_time:
             self._clock_set = True
             await self._set_clock()
+        await self._read_upload_config_quietly()
+
+    async def _read_upload_config_quietly(self) -> None:
+        """Read the upload configuration; best effort (older firmware may not answer)."""
+        try:
+            await self._read_upload_config()
+        except FaceAccessError as err:
+            _LOGGER.debug("Device %s did not tell its upload settings: %s", self.device_id, err)
 
     async def _set_clock(self) -> None:
         """Set the device's clock to local time with `SetSysTime` (§9.8); best effort."""
@@ -425,6 +467,9 @@ class HFSecurityMqttClient:
             self._clock_set = True
             # In the background: firmware that ignores SetSysTime must not delay the answer.
             self._background(self._set_clock())
+        if self._watching and not self._upload_config_read:
+            self._upload_config_read = True
+            self._background(self._read_upload_config_quietly())
         return DeviceInfo(firmware=_text(env.fields.get("name")), model=self.variant.profile.model)
 
     async def open_door(self) -> None:
@@ -494,15 +539,42 @@ class HFSecurityMqttClient:
         await self._paced("EditPerson", codec.edit_person_info(enrollment, self.variant))
         return CommandResult(message="enrolled")
 
+    @property
+    def batch_size(self) -> int:
+        """Return the most people of one `EditPersonsNew` (§4.10: 1000)."""
+        return batch.BATCH_SIZE
+
+    @property
+    def batch_needs_urls(self) -> bool:
+        """Return True: batches take pictures by `picURI` only (§4.10 L1207)."""
+        return True
+
+    async def enroll_batch(
+        self, enrollments: Sequence[Enrollment], photo_urls: Mapping[str, str] | None = None
+    ) -> BatchOutcome:
+        """Add or replace people with `EditPersonsNew`; return each person ID's outcome.
+
+        See `batch.enroll_batch`; no other people command runs meanwhile (410, §4.10).
+        """
+        async with self._people_lock:
+            return await batch.enroll_batch(self, enrollments, photo_urls)
+
     async def delete(self, person_ids: Sequence[str]) -> CommandResult:
         """Delete people: `DelPerson` for one (§4.3), `DeletePersons` by 200 for more (§4.9).
 
-        Raises DeviceRefusedError when nobody could be deleted (the device's reason for one
-        person), DeviceTimeoutError when the device does not answer.
+        Raises PersonNotFoundError when the device has none of them (`DelPerson` error 464
+        "can't find customId's person", L3718-3724; unknown IDs are `DeletePersons` failures,
+        L1135), DeviceRefusedError when nobody could be deleted otherwise (the device's reason
+        for one person), DeviceTimeoutError when the device does not answer.
         """
         async with self._people_lock:
             if len(person_ids) == 1:
-                await self._command("DelPerson", {"customId": person_ids[0]})
+                try:
+                    await self._command("DelPerson", {"customId": person_ids[0]})
+                except DeviceRefusedError as err:
+                    if err.code == "464":
+                        raise PersonNotFoundError(err.reason, err.code) from err
+                    raise
                 return CommandResult(message="deleted")
             deleted = 0
             for start in range(0, len(person_ids), DELETE_BATCH_SIZE):
@@ -519,7 +591,7 @@ class HFSecurityMqttClient:
                 )
                 deleted += _int(env.fields.get("delsucnum")) or 0
         if deleted == 0:
-            raise DeviceRefusedError("none of these people is on the device")
+            raise PersonNotFoundError("none of these people is on the device")
         return CommandResult(message=f"deleted {deleted} of {len(person_ids)}")
 
     async def delete_all(self) -> CommandResult:
@@ -604,7 +676,7 @@ class HFSecurityMqttClient:
         answered = False
         for group in groups:
             try:
-                found.update(await self._read_group(group))
+                found.update((await self._read_group(group))[0])
             except DeviceTimeoutError as err:
                 _LOGGER.debug("Device %s did not answer %s: %s", self.device_id, group, err)
                 continue
@@ -615,17 +687,28 @@ class HFSecurityMqttClient:
             raise DeviceTimeoutError("the device answered none of its settings commands")
         return found
 
-    async def _read_group(self, group: wire_settings.ConfigGroup) -> Settings:
-        """Read one group, remembering the temperature unit and threshold it tells."""
+    async def _read_group(
+        self, group: wire_settings.ConfigGroup
+    ) -> tuple[Settings, Mapping[str, Any]]:
+        """Read one group; return its settings and the ack's normalised fields.
+
+        Remembers the temperature unit and threshold the temperature group tells, and
+        whether the device answers it at all: only a temperature model offers the door's
+        temperature-measurement flag (a plain terminal refuses it, 463 "VerifyMode error").
+        """
         env = await self._command(group.get_operator, {})
         if group is wire_settings.ConfigGroup.TEMPERATURE:
             self._temperature_unit = (
                 wire_settings.temperature_unit_of(env.fields) or self._temperature_unit
             )
         found = wire_settings.decode_group(group, env.fields, self._temperature_unit)
+        if group is wire_settings.ConfigGroup.TEMPERATURE:
+            self._thermometer = bool(found)
+        elif not self._thermometer:
+            found.pop(SettingKey.TEMPERATURE_MEASUREMENT, None)
         if (high := found.get(SettingKey.TEMPERATURE_ALARM_THRESHOLD)) is not None:
             self._temperature_high = float(high.value)
-        return found
+        return found, env.fields
 
     async def write_setting(self, key: SettingKey, value: SettingValue) -> Settings:
         """Write one setting with `Up<group>` carrying only its field, then read it back.
@@ -639,11 +722,12 @@ class HFSecurityMqttClient:
         spec = wire_settings.FIELDS_BY_KEY.get(key)
         if spec is None or spec.group not in self.variant.setting_groups:
             raise InvalidRequestError(f"the {self.variant.profile.model} has no {key} setting")
-        current = (await self._read_group(spec.group)).get(key)
+        settings, fields = await self._read_group(spec.group)
+        current = settings.get(key)
         if current is None:
             raise InvalidRequestError(f"this device has no {key} setting")
         wanted = current.check(value)
-        raw = spec.encode(wanted)
+        raw = spec.encoded(wanted, fields.get(wire_settings.normalised(spec.field)))
         sent: int | float | str = raw
         if self.variant.numbers_as_text:
             sent = f"{raw:.2f}" if isinstance(raw, float) else str(raw)
@@ -651,7 +735,7 @@ class HFSecurityMqttClient:
         if spec.group is wire_settings.ConfigGroup.FACE:
             info["facesluiceId"] = self.device_id  # §9.10 examples; 463 names a mismatch
         await self._command(spec.group.set_operator, info)
-        found = await self._read_group(spec.group)
+        found, _fields = await self._read_group(spec.group)
         after = found.get(key)
         if after is None or not _same(after.value, wanted):
             raise DeviceRefusedError(f"the device acknowledged {key} but kept its old value")
@@ -663,6 +747,113 @@ class HFSecurityMqttClient:
         The ack comes before the restart; `Offline` and a new `Online` follow (digest §4.17).
         """
         await self._command("RebootDevice", {})
+
+    # ---- uploads and catching up --------------------------------------------------------------
+
+    async def _read_upload_config(self) -> codec.Envelope:
+        """Send `GetMQTTconfig` (terminal §9.6.1, camera §10.1.1) and learn from its answer.
+
+        Remembers the heartbeat interval the device tells (`KeepAliveInterval`, which
+        `offline_after` follows) and whether it uploads strangers. Raises DeviceTimeoutError
+        or DeviceRefusedError.
+        """
+        env = await self._command("GetMQTTconfig", {})
+        self._upload_config_read = True
+        self._keep_alive = uploads.keep_alive_interval(env.fields) or self._keep_alive
+        stranger = uploads.stranger_upload_on(env.fields)
+        if stranger is not None:
+            self._stranger_upload = stranger
+        return env
+
+    async def check_uploads(self) -> list[UploadProblem]:
+        """Return each upload switch that keeps something from Home Assistant (§9.6).
+
+        Read with `GetMQTTconfig`: records with their captured picture (`RecordUploadType`
+        1), strangers (`StrangerUploadType` 0, inverted in both documents), on the terminal
+        QR-code, card and ID-card reads (`QRCode`, `Card`, `IDCard` 1, where the device
+        reports them), and `ResumefromBreakpoint` 1, which keeps records on the device and
+        re-sends them until `PushAck` (this client acks every record at once). Raises
+        DeviceTimeoutError or DeviceRefusedError.
+        """
+        env = await self._read_upload_config()
+        return uploads.upload_problems(self.variant, env.fields)
+
+    async def fix_uploads(self) -> list[UploadProblem]:
+        """Turn on what `check_uploads` reports with one `UpMQTTconfig`; return what is left.
+
+        The other reported fields are sent back unchanged (`uploads.upload_fix`), then the
+        configuration is read again. A refusal (462 "Parameter error", 463
+        "ResumefromBreakpoint need Topic Snap or Verify", terminal L3897-3901, camera §29.9)
+        raises DeviceRefusedError with the device's reason and code.
+        """
+        env = await self._read_upload_config()
+        problems = uploads.upload_problems(self.variant, env.fields)
+        if not problems:
+            return []
+        info = {
+            "facesluiceId": self.device_id,
+            **uploads.upload_fix(self.variant, env.fields, problems),
+        }
+        await self._command("UpMQTTconfig", info)
+        after = await self._read_upload_config()
+        return uploads.upload_problems(self.variant, after.fields)
+
+    async def fetch_records(self, start: datetime, end: datetime) -> int | None:
+        """Ask the device to push the records of `start`..`end` again; return None.
+
+        `ManualPushRecords` (terminal §20, camera §20) and, unless stranger upload is off,
+        the strangers' `ManualPushSaps` (terminal §22) or `ManualPushSnaps` (camera §21),
+        with `TimeS`/`TimeE` in the device's local time. The device acks (its `RecordNum`
+        counts the matches, 0 none) and then pushes them as `RecPush`/`StrSnapPush` with
+        `PushType` 2: they reach the listeners after this returns, `historical`, with the
+        key of their live push, and need no `PushAck` (L3486). A window without records
+        (466) is not an error. Raises InvalidRequestError for a window that ends before it
+        starts, DeviceRefusedError when record upload is off (467) or the device refuses
+        otherwise, DeviceTimeoutError.
+        """
+        begin, finish = self._device_local(start), self._device_local(end)
+        if finish < begin:
+            raise InvalidRequestError("the window ends before it starts")
+        sep = self.variant.time_separator
+        window = {
+            "facesluiceId": self.device_id,  # else every device on the topic answers (L3495)
+            "TimeS": codec.format_time(begin, sep),
+            "TimeE": codec.format_time(finish, sep),
+        }
+        # Fresh: stranger upload may have been switched on the device's own page.
+        await self._read_upload_config_quietly()
+        try:
+            await self._command("ManualPushRecords", window)
+        except DeviceRefusedError as err:
+            if err.code == "467":
+                raise DeviceRefusedError(
+                    "record upload (RecordUploadType) is off on the device", err.code
+                ) from err
+            if not _nothing_found(err):
+                raise
+        if self._stranger_upload is False:
+            return None
+        try:
+            await self._command(self.variant.manual_push_snaps, window)
+        except DeviceRefusedError as err:
+            # 467: stranger upload is off after all (a device that did not tell): nothing
+            # to fetch, as no stranger was ever meant to reach Home Assistant.
+            if not _nothing_found(err) and err.code != "467":
+                raise
+        return None
+
+    def _device_local(self, value: datetime) -> datetime:
+        """Return `value` as the device's naive local time (an aware one is converted)."""
+        if value.tzinfo is None:
+            return value.replace(microsecond=0)
+        zone = self._now().tzinfo
+        local = value.astimezone(zone) if zone is not None else value.astimezone()
+        return local.replace(tzinfo=None, microsecond=0)
+
+
+def _nothing_found(err: DeviceRefusedError) -> bool:
+    """Tell a manual push's "no record in the window" (466, terminal L4022-4041) apart."""
+    return err.code == "466" or "can't find any" in err.reason.lower()
 
 
 def _same(read: SettingValue, written: SettingValue) -> bool:
@@ -720,3 +911,6 @@ if TYPE_CHECKING:
     # The client must stay a DeviceClient; mypy checks it here rather than at each owner.
     _CONFORMS: type[DeviceClient] = HFSecurityMqttClient
     _CONFIGURABLE: type[SettingsClient] = HFSecurityMqttClient
+    _CHECKS_UPLOADS: type[UploadCheckClient] = HFSecurityMqttClient
+    _CATCHES_UP: type[CatchUpClient] = HFSecurityMqttClient
+    _BATCHES: type[BatchEnrollClient] = HFSecurityMqttClient

@@ -17,6 +17,7 @@ from ..model import (
     TERMINAL_CAPABILITIES,
     Capability,
     DeviceProfile,
+    PersonLimits,
     PhotoLimits,
     ProtocolKey,
 )
@@ -51,6 +52,13 @@ class MqttVariant:
     discovery.
     `setting_groups`: the settings commands its document has (`settings.ConfigGroup`); a
     device is never sent another group's command (the camera does not answer unknown ones).
+    `manual_push_snaps`: the operator that re-pushes stranger snapshots (terminal §22
+    `ManualPushSaps`, camera §21 `ManualPushSnaps`).
+    `upload_fields`: the `UpMQTTconfig` fields its document has (terminal §9.6, camera
+    §10.1) that we may send back, apart from the reserved ones and `BeginTime`.
+    `upload_needs`: each upload field Home Assistant needs and the value it needs there.
+    `query_progress`: the device answers `QueryProgress` while a batch runs (terminal
+    §4.8; the camera's document has no such command).
     """
 
     protocol: ProtocolKey
@@ -64,12 +72,22 @@ class MqttVariant:
     search_extra: Mapping[str, Any]
     name_prefixes: tuple[str, ...]
     setting_groups: frozenset[ConfigGroup] = frozenset()
+    manual_push_snaps: str = "ManualPushSaps"
+    upload_fields: tuple[str, ...] = ()
+    upload_needs: tuple[tuple[str, int], ...] = ()
+    query_progress: bool = False
 
 
 # `pic` within 1 MB of base64 (terminal §4.1 L353, camera L304) -> 700 kB of JPEG; picURI
 # caps at 1080p and refuses images under 1000 bytes (terminal errors 468/469, camera L4030),
 # which we keep for base64 too.
 PHOTO_LIMITS: Final = PhotoLimits(max_bytes=700_000, max_side=1080, min_bytes=1000)
+# `customId` "48 characters including terminator" (terminal §4.1 L327, camera L361: <= 47),
+# `name` <= 31 bytes (terminal L329, camera <= 31), `RFIDCard` 10 characters, decimal or
+# hexadecimal by `RFCardMode` (terminal L350; the camera has no card field).
+PERSON_LIMITS: Final = PersonLimits(
+    id_max_bytes=47, name_max_bytes=31, card_max_bytes=10, card_hex=True
+)
 
 
 def _profile(model: str, capabilities: frozenset[Capability]) -> DeviceProfile:
@@ -81,12 +99,21 @@ def _profile(model: str, capabilities: frozenset[Capability]) -> DeviceProfile:
     return DeviceProfile(
         manufacturer="HFSecurity",
         model=model,
-        # Both documents have RebootDevice (terminal §9.7, camera §10.4) and settings.
+        # Both documents have RebootDevice (terminal §9.7, camera §10.4), settings, the
+        # upload configuration (terminal §9.6, camera §10.1) and manual re-pushes of a
+        # window's records (terminal §20/§22, camera §20/§21).
         capabilities=PEOPLE_CAPABILITIES
         | RECORD_CAPABILITIES
-        | {Capability.SETTINGS, Capability.REBOOT}
+        | {
+            Capability.SETTINGS,
+            Capability.REBOOT,
+            Capability.UPLOAD_CHECK,
+            Capability.CATCH_UP,
+            Capability.BATCH_ENROLL,  # EditPersonsNew (terminal §4.10, camera §4.3)
+        }
         | capabilities,
         photo_limits=PHOTO_LIMITS,
+        person_limits=PERSON_LIMITS,
     )
 
 
@@ -105,6 +132,25 @@ FACE_TERMINAL: Final = MqttVariant(
     search_extra={},
     name_prefixes=("Face",),  # field notes §3.3.16: default facesname "Face1"
     setting_groups=frozenset(ConfigGroup),  # §9.2, §9.3, §9.5, §9.10
+    manual_push_snaps="ManualPushSaps",  # §22 table and request (its ack says "Snaps", E46)
+    upload_fields=(
+        "StrangerUploadType",
+        "RecordUploadType",
+        "Direction",
+        "QRCode",
+        "IDCard",
+        "Card",
+        "ResumefromBreakpoint",
+    ),
+    upload_needs=(
+        ("RecordUploadType", 1),  # §9.6: records with the captured picture (E20)
+        ("StrangerUploadType", 0),  # §9.6: 0 is "upload" here (L2349)
+        ("QRCode", 1),  # §9.6 and §14.3: QR-code scans
+        ("Card", 1),  # §9.6 and §23: card swipes
+        ("IDCard", 1),  # §9.6 and §21: ID-card reads
+        ("ResumefromBreakpoint", 1),  # §11: records kept and re-sent until PushAck
+    ),
+    query_progress=True,  # §4.8
 )
 
 CAMERA: Final = MqttVariant(
@@ -123,6 +169,21 @@ CAMERA: Final = MqttVariant(
     search_extra={"Picture": 0},  # required by the §4.4.3 table
     name_prefixes=("IPC",),  # field notes §3.2: facesname "IPC1026700"
     setting_groups=frozenset({ConfigGroup.SOUND}),  # §10.2 only; no door (digest §4.24)
+    manual_push_snaps="ManualPushSnaps",  # §21
+    upload_fields=(
+        "StrangerUploadType",
+        "RecordUploadType",
+        "BehaviorUploadType",
+        "KeepAliveInterval",
+        "OnlineTopic",
+        "HeartbeatTopic",
+        "ResumefromBreakpoint",
+    ),
+    upload_needs=(
+        ("RecordUploadType", 1),  # §10.1: records with the captured image
+        ("StrangerUploadType", 0),  # §10.1: 0 is "upload"
+        ("ResumefromBreakpoint", 1),  # §8: records kept and re-sent until PushAck
+    ),
 )
 
 VARIANTS: Final[dict[str, MqttVariant]] = {

@@ -13,7 +13,7 @@ L89-L95), the others as their own result POST.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 import json
@@ -25,11 +25,18 @@ from .. import model
 from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
-from ..wire import DecodeError, number
+from ..wire import DecodeError, integer, number
 from . import codec, settings as tablet_settings
 
 if TYPE_CHECKING:
-    from ..client import DeviceClient, InboundHttp, SettingsClient
+    from ..client import (
+        BatchEnrollClient,
+        BatchOutcome,
+        DeviceClient,
+        InboundHttp,
+        SettingsClient,
+        UploadCheckClient,
+    )
 
 # One logger for the protocol (the package's), so that its level is set in one place.
 _LOGGER = logging.getLogger(__package__)
@@ -50,7 +57,22 @@ _BATCH = "batch"  # a `type` 9 per chunk (§7)
 _TIME_SET = "time_set"  # nothing (§3.3)
 _CONFIG_SET = "config_set"  # a `type` 10 with the same `seq` and an `errcode` (§9)
 _REBOOT = "reboot"  # nothing (§11): done once delivered
-_KINDS = frozenset({_FACELIB, _QUERY, _CONTROL, _CONFIG, _BATCH, _TIME_SET, _CONFIG_SET, _REBOOT})
+_REUPLOAD = "reupload"  # a `type` 8 with the retransmission settings, no `seq` (§6)
+_REUPLOAD_SET = "reupload_set"  # a `type` 8 with the same `seq` and an `errcode` (§6)
+_KINDS = frozenset(
+    {
+        _FACELIB,
+        _QUERY,
+        _CONTROL,
+        _CONFIG,
+        _BATCH,
+        _TIME_SET,
+        _CONFIG_SET,
+        _REBOOT,
+        _REUPLOAD,
+        _REUPLOAD_SET,
+    }
+)
 # Delivered and forgotten: nothing confirms them.
 _UNCONFIRMED = frozenset({_TIME_SET, _REBOOT})
 _INTERNAL = frozenset({_CONFIG, _TIME_SET})  # queued by the client itself, ahead of users'
@@ -123,7 +145,8 @@ class TemperatureHttpClient:
             kinds=_KINDS,
             # Rebuilt at every boot of the tablet, and stale once Home Assistant restarted;
             # a restart asked for before Home Assistant restarted must not happen later.
-            transient={_TIME_SET, _REBOOT},
+            # The retransmission query and set have a caller waiting now, or none at all.
+            transient={_TIME_SET, _REBOOT, _REUPLOAD, _REUPLOAD_SET},
             state=self._saved_state,
         )
         self._config = codec.TabletConfig()
@@ -238,6 +261,71 @@ class TemperatureHttpClient:
         )
         return await self._facelib_outcome(seq)
 
+    @property
+    def batch_size(self) -> int:
+        """Return the most people of one `facelib_batch` (§7 L1385: 20)."""
+        return codec.BATCH_SIZE
+
+    @property
+    def batch_needs_urls(self) -> bool:
+        """Return False: a `facelib_batch` carries each photo itself (base64, §7)."""
+        return False
+
+    async def enroll_batch(
+        self,
+        enrollments: Sequence[model.Enrollment],
+        photo_urls: Mapping[str, str] | None = None,
+    ) -> BatchOutcome:
+        """Queue `facelib_batch` imports of 20 (§7) and return each person ID's outcome.
+
+        Each chunk is a queued command; the first rides a heartbeat reply and every further
+        one the reply to the previous chunk's `type` 9 (the batch chain, L1359-L1375). A
+        person's `result` 0 is a CommandResult, another a DeviceRefusedError with the
+        document's reason and the result as its code; people of a chunk not confirmed
+        within the confirmation time are pending (they stay queued). A person the tablet
+        cannot take is an InvalidRequestError, never queued. `photo_urls` is ignored.
+        """
+        outcomes: BatchOutcome = {}
+        people: dict[str, dict[str, Any]] = {}
+        for enrollment in enrollments:
+            person_id = enrollment.person_id
+            people.pop(person_id, None)
+            outcomes.pop(person_id, None)
+            photo = base64.b64encode(enrollment.photo_jpeg).decode()
+            try:
+                people[person_id] = codec.batch_person(enrollment, photo)
+            except model.InvalidRequestError as err:
+                outcomes[person_id] = err
+        ids = list(people)
+        chunks = [
+            ids[start : start + codec.BATCH_SIZE] for start in range(0, len(ids), codec.BATCH_SIZE)
+        ]
+        seqs = [
+            await self._queue.submit(
+                _Entry(
+                    seq=0,
+                    kind=_BATCH,
+                    person_ids=chunk,
+                    command=codec.batch_add([people[pid] for pid in chunk]),
+                )
+            )
+            for chunk in chunks
+        ]
+        for seq, chunk in zip(seqs, chunks, strict=True):
+            done, results = await self._wait(seq)
+            results = results or {}  # None: the tablet never sent the chunk's `type` 9
+            for person_id in chunk:
+                if not done:
+                    outcomes[person_id] = model.CommandResult(
+                        message=self._pending_message(), pending=True
+                    )
+                elif (code := results.get(person_id, -1)) == 0:
+                    outcomes[person_id] = model.CommandResult(message="enrolled")
+                else:
+                    reason = codec.BATCH_RESULTS.get(code, "no result")
+                    outcomes[person_id] = model.DeviceRefusedError(reason, str(code))
+        return outcomes
+
     async def delete(self, person_ids: Sequence[str]) -> model.CommandResult:
         """Delete people: one by `facelib_manage` type 3, several by `facelib_batch`.
 
@@ -306,6 +394,10 @@ class TemperatureHttpClient:
         a result already received since the boot is used as it is. Raises
         DeviceTimeoutError when no result came in time (the query stays queued).
         """
+        return tablet_settings.settings_from(await self._read_config())
+
+    async def _read_config(self) -> dict[str, Any]:
+        """Return the whole `config` of a query result since the tablet's boot (see above)."""
         if self._settings_config is None:
             existing = self._queue.find(lambda entry: entry.kind == _CONFIG)
             if existing is not None:
@@ -321,7 +413,7 @@ class TemperatureHttpClient:
                 raise model.DeviceTimeoutError(
                     "the settings have not arrived yet; the query waits for the next heartbeat"
                 )
-        return tablet_settings.settings_from(self._settings_config)
+        return self._settings_config
 
     async def write_setting(
         self, key: model.SettingKey, value: model.SettingValue
@@ -377,6 +469,96 @@ class TemperatureHttpClient:
             if (entry := self._queue.find(lambda queued: queued.seq == seq)) is not None:
                 self._queue.remove(entry)
             raise model.DeviceTimeoutError("the tablet did not call in time to take the restart")
+
+    # ---- upload check (optional `UploadCheckClient`) ---------------------------------------
+
+    async def check_uploads(self) -> list[model.UploadProblem]:
+        """Read what keeps records from Home Assistant: retransmission and stranger upload.
+
+        - `reupload.mode` (§6 L1179-L1301, read with `reupload` `type` 2): 2, "3 minute
+          idle retransmission", re-sends the records Home Assistant missed (the tablet keeps
+          up to 2000, L1153-L1157) soon after it is back; 1, "scheduled", only at
+          `reupload_time`. Retransmission itself cannot be turned off.
+        - `face_cap.upload_mode` (§9 L1859-L1865): 2 uploads strangers too; 1 only enrolled
+          people.
+
+        The retransmission settings are asked each time; `face_cap` is the `config` read
+        since the tablet's boot (as the settings). Raises DeviceTimeoutError when the tablet
+        did not answer in time.
+        """
+        reupload = await self._read_reupload()
+        problems: list[model.UploadProblem] = []
+        if codec.REUPLOAD_MODES.get(reupload.mode or 0) != "idle":
+            problems.append(
+                model.UploadProblem(
+                    setting="reupload.mode",
+                    current=None if reupload.mode is None else str(reupload.mode),
+                    needed=str(codec.REUPLOAD_IDLE),
+                )
+            )
+        face_cap = (await self._read_config()).get("face_cap")
+        upload_mode = integer(face_cap.get("upload_mode")) if isinstance(face_cap, dict) else None
+        if upload_mode is not None and upload_mode != codec.UPLOAD_EVERYONE:
+            problems.append(
+                model.UploadProblem(
+                    setting="face_cap.upload_mode",
+                    current=str(upload_mode),
+                    needed=str(codec.UPLOAD_EVERYONE),
+                )
+            )
+        return problems
+
+    async def fix_uploads(self) -> list[model.UploadProblem]:
+        """Set what `check_uploads` reports, then read it again and return what is left.
+
+        The retransmission mode with `reupload` `type` 1 (its result comes at once, §6
+        L1221-L1225), keeping `reupload_time`; `face_cap` as a whole section with
+        `upload_mode` 2. Raises DeviceRefusedError for an `errcode` other than 0,
+        DeviceTimeoutError when the tablet has not confirmed in time.
+        """
+        problems = await self.check_uploads()
+        settings = {problem.setting for problem in problems}
+        if "reupload.mode" in settings:
+            when = (await self._read_reupload()).reupload_time or "00:00:00"
+            seq = await self._queue.submit(
+                _Entry(
+                    seq=0, kind=_REUPLOAD_SET, expires=self._now().timestamp() + DOOR_COMMAND_TTL
+                ),
+                lambda seq: codec.reupload_set(seq, codec.REUPLOAD_IDLE, when),
+            )
+            await self._confirmed(seq, codec.REUPLOAD_ERRORS)
+        if "face_cap.upload_mode" in settings:
+            section = dict((await self._read_config()).get("face_cap") or {})
+            section["upload_mode"] = codec.UPLOAD_EVERYONE
+            seq = await self._queue.submit(
+                _Entry(seq=0, kind=_CONFIG_SET, expires=self._now().timestamp() + DOOR_COMMAND_TTL),
+                lambda seq: tablet_settings.config_set(seq, "face_cap", section),
+            )
+            await self._confirmed(seq, tablet_settings.CONFIG_ERRORS)
+            self._settings_config = None
+        return await self.check_uploads() if problems else []
+
+    async def _read_reupload(self) -> codec.Reupload:
+        """Ask the retransmission settings (`reupload` `type` 2) and wait for the `type` 8."""
+        existing = self._queue.find(lambda entry: entry.kind == _REUPLOAD)
+        if existing is not None:
+            seq = existing.seq
+        else:
+            seq = await self._queue.submit(
+                _Entry(seq=0, kind=_REUPLOAD, command=codec.reupload_query())
+            )
+        done, reupload = await self._queue.wait(seq, self._confirm_timeout)
+        if not done or not isinstance(reupload, codec.Reupload):
+            raise model.DeviceTimeoutError("the tablet has not told its retransmission settings")
+        return reupload
+
+    async def _confirmed(self, seq: int, errors: dict[int, str]) -> None:
+        """Wait for a set's `errcode`; raise unless it is 0."""
+        done, errcode = await self._wait(seq)
+        if not done or errcode is None:
+            raise model.DeviceTimeoutError("the tablet has not confirmed the setting yet")
+        if errcode != 0:
+            raise model.DeviceRefusedError(errors.get(errcode, "failed"), str(errcode))
 
     # ---- inbound ----------------------------------------------------------------------------
 
@@ -449,8 +631,14 @@ class TemperatureHttpClient:
             case 12:
                 emit(model.Alive())
                 self._on_control_result(*codec.sub_result(upload, "control"))
+            case 8:
+                emit(model.Alive())
+                if (reupload := codec.reupload_from(upload)) is not None:
+                    self._resolve_kind(_REUPLOAD, reupload)
+                else:
+                    self._on_set_result(_REUPLOAD_SET, *codec.sub_result(upload, "reupload"))
             case _:
-                # Upgrade, strategy, retransmission and log results (types 6, 7, 8, 11):
+                # Upgrade, strategy and log results (types 6, 7, 11):
                 # nothing here asks for them.
                 emit(model.Alive())
         return None
@@ -458,7 +646,11 @@ class TemperatureHttpClient:
     def _on_heartbeat(
         self, heartbeat: codec.Heartbeat, remote: str | None
     ) -> dict[str, Any] | None:
-        """Judge the command in flight, then deliver the next one (§2, digest §7)."""
+        """Judge the command in flight, then deliver the next one (§2, digest §7).
+
+        A tablet back from offline (no reboot) gets its clock set again, as after a boot.
+        """
+        back = self._last_post is not None and not self.online
         if heartbeat.uptime != self._uptime or self._uptime is None:
             # First heartbeat since start, or the tablet rebooted (a new boot time).
             self._uptime = heartbeat.uptime
@@ -474,6 +666,10 @@ class TemperatureHttpClient:
             # After the config query is queued: a listener reading the settings joins it.
             self._hub.emit(model.Connectivity(online=True, info=self._info))
         else:
+            if back and self._sync_time:
+                self._enqueue_internal(
+                    _Entry(seq=0, kind=_TIME_SET, command=codec.time_set(self._now()))
+                )
             self._hub.emit(model.Alive())
         flight = self._queue.in_flight()
         if flight is not None:
@@ -525,6 +721,8 @@ class TemperatureHttpClient:
         if entry.kind == _BATCH:
             start = entry.chunks_sent * codec.BATCH_SIZE
             entry.chunks_sent += 1
+            if entry.command:  # an import of up to 20, built when queued (`enroll_batch`)
+                return entry.command
             return codec.batch_delete(entry.person_ids[start : start + codec.BATCH_SIZE])
         return entry.command
 
@@ -539,7 +737,13 @@ class TemperatureHttpClient:
             flight.heartbeats = 0
             return self._command_of(flight)
         self._finish(flight, {pid: flight.results.get(pid, -1) for pid in flight.person_ids})
-        return None
+        # The chain goes on with the next queued batch, if that is what goes out next.
+        following = self._next_entry()
+        if following is None or following.kind != _BATCH or following.delivered is not None:
+            return None
+        following.delivered = self._now().timestamp()
+        following.heartbeats = 0
+        return self._command_of(following)
 
     def _on_control_result(self, seq: int | None, errcode: int | None) -> None:
         """Match a `type` 12 to its door command by `seq` (or the one in flight, §12)."""
@@ -557,9 +761,13 @@ class TemperatureHttpClient:
 
     def _on_config_set_result(self, seq: int | None, errcode: int | None) -> None:
         """Match a config-set result (`type` 10 with `errcode`) to its command by `seq`."""
+        self._on_set_result(_CONFIG_SET, seq, errcode)
+
+    def _on_set_result(self, kind: str, seq: int | None, errcode: int | None) -> None:
+        """Match a set result (config `type` 10, retransmission `type` 8) by `seq`."""
         entry = self._queue.find(
             lambda queued: (
-                queued.kind == _CONFIG_SET
+                queued.kind == kind
                 and queued.delivered is not None
                 and (seq is None or queued.seq == seq)
             )
@@ -632,6 +840,8 @@ if TYPE_CHECKING:
     _CONFORMS: type[DeviceClient] = TemperatureHttpClient
     _INBOUND: type[InboundHttp] = TemperatureHttpClient
     _CONFIGURABLE: type[SettingsClient] = TemperatureHttpClient
+    _UPLOADS: type[UploadCheckClient] = TemperatureHttpClient
+    _BATCHES: type[BatchEnrollClient] = TemperatureHttpClient
 
 
 def _same(read: model.SettingValue, written: model.SettingValue) -> bool:

@@ -27,6 +27,7 @@ from ..model import (
     Enrollment,
     InvalidRequestError,
     Person,
+    PersonLimits,
     PersonList,
     PhotoLimits,
     Picture,
@@ -43,14 +44,24 @@ PROFILE: Final = DeviceProfile(
     | {
         Capability.SETTINGS,  # §9 config
         Capability.REBOOT,  # §11 reboot
+        Capability.UPLOAD_CHECK,  # §6 reupload, §9 face_cap.upload_mode
         Capability.OPEN_DOOR,
         Capability.BODY_TEMPERATURE,
         Capability.MASK,
         Capability.DOOR_ALARM,
         Capability.ENROLL_CARD_NUMBER,
+        Capability.BATCH_ENROLL,  # §7 facelib_batch
     },
     # The document sets no limit; the whole photo rides in one heartbeat reply (digest §7).
     photo_limits=PhotoLimits(max_bytes=200_000, max_side=800, min_bytes=1000),
+    # Digest erratum 8, the smaller of the conflicting limits: `id`, `name` and `cardNo` 35
+    # bytes (§3.4 L331, L341, L413); no comma in an ID (`person_ids` is comma-separated, L505).
+    person_limits=PersonLimits(
+        id_max_bytes=35, id_forbidden=",", name_max_bytes=35, card_max_bytes=35
+    ),
+    # `person_type` 1 is a recognition, 0 a stranger (§4 L549-L653): the tablet reports no
+    # refusal, so its access event never fires `denied`.
+    access_kinds=frozenset({AccessKind.RECOGNIZED, AccessKind.STRANGER}),
 )
 
 DEFAULT_HEARTBEAT_INTERVAL: Final = 5
@@ -84,6 +95,16 @@ BATCH_RESULTS: Final = {
 }
 """What a `facelib_batch` result code other than 0 means (§7 L1503-L1599)."""
 CONTROL_ERRORS: Final = {1: "input error", 2: "failed"}
+REUPLOAD_ERRORS: Final = {1: "parameter error"}
+"""What a retransmission-set result's `errcode` other than 0 means (§6 L1239-L1241,
+"Person parameter erro", digest erratum 36)."""
+UPLOAD_EVERYONE: Final = 2
+"""`face_cap.upload_mode` 2: enrolled people and strangers are uploaded (§9 L1859-L1865)."""
+REUPLOAD_IDLE: Final = 2
+"""`reupload.mode` 2: re-send kept records after 3 minutes without a pass (§6 L1195-L1199)."""
+REUPLOAD_MODES: Final = {1: "scheduled", 2: "idle", 3: "scheduled", 4: "idle"}
+"""`reupload.mode` 1 scheduled, 2 idle (L1195-L1199); the misplaced table says 3 and 4
+(L1335-L1339, digest §6), read as the same."""
 """What a `control` result's `errcode` other than 0 means (§12 L2389-L2393)."""
 
 
@@ -355,6 +376,22 @@ def facelib_simple(seq: int, kind: int) -> dict[str, Any]:
     return {"facelib_manage": {"type": kind, "seq": seq}}
 
 
+def batch_person(enrollment: Enrollment, photo_b64: str) -> dict[str, Any]:
+    """Build one `personList` item of a `facelib_batch` import (§7 L1385-L1429, `operType` 1).
+
+    `image` is a string here, not the array of `facelib_manage` (L1425-L1429); `id`,
+    `strategyId` and `image` are required (L1385). Raises InvalidRequestError as
+    `facelib_add` does.
+    """
+    face = facelib_add(0, enrollment, photo_b64)["facelib_manage"]["face"]
+    return {"operType": 1, **face, "image": photo_b64}
+
+
+def batch_add(people: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Build one `facelib_batch` chunk of up to 20 `batch_person` items (§7)."""
+    return {"facelib_batch": {"personList": list(people)}}
+
+
 def batch_delete(person_ids: Sequence[str]) -> dict[str, Any]:
     """Build one `facelib_batch` chunk that deletes up to 20 people (§7, `operType` 3)."""
     return {"facelib_batch": {"personList": [{"operType": 3, "id": pid} for pid in person_ids]}}
@@ -363,6 +400,44 @@ def batch_delete(person_ids: Sequence[str]) -> dict[str, Any]:
 def control_open(seq: int) -> dict[str, Any]:
     """Build `control` `opType` 1: pulse the relay once (§12 L2347-L2371)."""
     return {"control": {"opType": 1, "seq": seq}}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reupload:
+    """What a retransmission query result says (§6 L1281-L1301).
+
+    `mode` is the raw `reupload.mode`, `reupload_time` the "h:m:s" of the scheduled mode,
+    `waiting` the records kept for re-sending (`recordes_num`, sic, digest erratum 11).
+    """
+
+    mode: int | None
+    reupload_time: str | None
+    waiting: int | None
+
+
+def reupload_from(upload: Upload) -> Reupload | None:
+    """Read a `type` 8 retransmission query result; None for a set result (it has `errcode`)."""
+    body = upload.body.get("reupload")
+    if not isinstance(body, dict) or "errcode" in body:
+        return None
+    return Reupload(
+        mode=integer(body.get("mode")),
+        reupload_time=text(body.get("reupload_time")),
+        waiting=integer(body.get("recordes_num", body.get("records_num"))),
+    )
+
+
+def reupload_query() -> dict[str, Any]:
+    """Build the retransmission query, `reupload` `type` 2, with no `seq` (§6 L1265-L1277)."""
+    return {"reupload": {"type": 2}}
+
+
+def reupload_set(seq: int, mode: int, reupload_time: str) -> dict[str, Any]:
+    """Build the retransmission setting, `reupload` `type` 1 (§6 L1179-L1219).
+
+    `reupload_time` ("h:m:s") is sent whatever the mode, as the example does.
+    """
+    return {"reupload": {"type": 1, "seq": seq, "reupload_time": reupload_time, "mode": mode}}
 
 
 def config_query() -> dict[str, Any]:

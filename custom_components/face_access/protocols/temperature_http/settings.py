@@ -8,14 +8,16 @@ functions: the client queues and waits, this module decodes and encodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..model import Setting, SettingKey, SettingKind, Settings, SettingValue, TemperatureUnit
-from ..wire import integer, number
+from .. import setting_decoders as decoders
+from ..model import Setting, SettingKey, Settings, TemperatureUnit
+from ..setting_decoders import SettingDecoder, SettingEncoder
+from ..wire import integer
 
-UNIT_OPTIONS: Final = (TemperatureUnit.CELSIUS.value, TemperatureUnit.FAHRENHEIT.value)
+UNIT_OPTIONS: Final = decoders.UNIT_OPTIONS
 """`temperature.unit` 0 Celsius (default), 1 Fahrenheit (L1909-L1951), by position."""
 CONFIG_ERRORS: Final = {1: "incoming error", 2: "configuration failed"}
 """What a config-set result's `errcode` other than 0 means (§9 L2095-L2103)."""
@@ -30,117 +32,31 @@ _DISTANCE_STEP_CM: Final = 50
 _DISTANCES: Final = 5
 
 
-def _in_unit(value: float, fahrenheit: bool, *, delta: bool = False) -> float:
-    """Convert a °C value (or a difference, `delta`) to the tablet's unit, rounded to 0.1."""
-    if not fahrenheit:
-        return value
-    return round(value * 9.0 / 5.0 + (0.0 if delta else 32.0), 1)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfigField:
     """One setting in the tablet's `config`: `section`.`field`, and how its value reads.
 
-    `decode(raw, fahrenheit)` returns the Setting, None when unreadable; `encode(value)`
-    returns the JSON value the tablet takes.
+    `decode(raw, unit)` returns the Setting, None when unreadable (`unit` is the tablet's
+    temperature unit); `encode(value)` returns the JSON value the tablet takes.
     """
 
     key: SettingKey
     section: str
     field: str
-    decode: Callable[[Any, bool], Setting | None]
-    encode: Callable[[SettingValue], int | float]
+    decode: SettingDecoder
+    encode: SettingEncoder
 
 
-def _temperature(
-    key: SettingKey, low: float, high: float, *, delta: bool = False
-) -> Callable[[Any, bool], Setting | None]:
-    """Decode a temperature (or difference) in the tablet's unit; the range follows it."""
-
-    def decode(raw: Any, fahrenheit: bool) -> Setting | None:
-        value = number(raw)
-        if value is None:
-            return None
-        return Setting(
-            key=key,
-            kind=SettingKind.NUMBER,
-            value=round(value, 2),
-            minimum=_in_unit(low, fahrenheit, delta=delta),
-            maximum=_in_unit(high, fahrenheit, delta=delta),
-            step=0.1,
-            unit="°F" if fahrenheit else "°C",
-        )
-
-    return decode
-
-
-def _flag(key: SettingKey) -> Callable[[Any, bool], Setting | None]:
-    """Decode a 0/1 `enable`."""
-
-    def decode(raw: Any, _fahrenheit: bool) -> Setting | None:
-        flag = integer(raw)
-        if flag not in (0, 1):
-            return None
-        return Setting(key=key, kind=SettingKind.SWITCH, value=flag == 1)
-
-    return decode
-
-
-def _unit(raw: Any, _fahrenheit: bool) -> Setting | None:
-    """Decode `temperature.unit`."""
-    index = integer(raw)
-    if index not in (0, 1):
-        return None
-    return Setting(
-        key=SettingKey.TEMPERATURE_UNIT,
-        kind=SettingKind.CHOICE,
-        value=UNIT_OPTIONS[index],
-        options=UNIT_OPTIONS,
-    )
-
-
-def _relay(raw: Any, _fahrenheit: bool) -> Setting | None:
-    """Decode `relay.duration` (in 100 ms) as milliseconds."""
-    steps = integer(raw)
-    if steps is None:
-        return None
-    return Setting(
-        key=SettingKey.RELAY_HOLD_TIME,
-        kind=SettingKind.NUMBER,
-        value=float(steps * _RELAY_UNIT_MS),
-        minimum=float(_RELAY_UNIT_MS),
-        maximum=float(100 * _RELAY_UNIT_MS),
-        step=float(_RELAY_UNIT_MS),
-        unit="ms",
-    )
-
-
-def _score(raw: Any, _fahrenheit: bool) -> Setting | None:
-    """Decode `face_rec.score`, the match score 0-100 (default 70)."""
-    value = number(raw)
-    if value is None:
-        return None
-    return Setting(
-        key=SettingKey.FACE_THRESHOLD,
-        kind=SettingKind.NUMBER,
-        value=float(value),
-        minimum=0.0,
-        maximum=100.0,
-        step=1.0,
-    )
-
-
-def _distance(raw: Any, _fahrenheit: bool) -> Setting | None:
+def _distance(raw: Any, _unit: TemperatureUnit) -> Setting | None:
     """Decode `face_rec.distance` 0-4 as 50-250 cm."""
     index = integer(raw)
     if index is None or not 0 <= index < _DISTANCES:
         return None
-    return Setting(
-        key=SettingKey.RECOGNITION_DISTANCE,
-        kind=SettingKind.NUMBER,
-        value=float((index + 1) * _DISTANCE_STEP_CM),
-        minimum=float(_DISTANCE_STEP_CM),
-        maximum=float(_DISTANCES * _DISTANCE_STEP_CM),
+    return decoders.number_setting(
+        SettingKey.RECOGNITION_DISTANCE,
+        float((index + 1) * _DISTANCE_STEP_CM),
+        float(_DISTANCE_STEP_CM),
+        float(_DISTANCES * _DISTANCE_STEP_CM),
         step=float(_DISTANCE_STEP_CM),
         unit="cm",
     )
@@ -151,45 +67,53 @@ FIELDS: Final[tuple[ConfigField, ...]] = (
         key=SettingKey.TEMPERATURE_MEASUREMENT,
         section="temperature",
         field="enable",
-        decode=_flag(SettingKey.TEMPERATURE_MEASUREMENT),
-        encode=lambda value: int(bool(value)),
+        decode=decoders.switch(SettingKey.TEMPERATURE_MEASUREMENT),
+        encode=decoders.as_flag,
     ),
     ConfigField(
         key=SettingKey.TEMPERATURE_ALARM_THRESHOLD,
         section="temperature",
         field="high_threshold",
-        decode=_temperature(SettingKey.TEMPERATURE_ALARM_THRESHOLD, *_THRESHOLD_CELSIUS),
-        encode=lambda value: round(float(value), 2),
+        decode=decoders.temperature(SettingKey.TEMPERATURE_ALARM_THRESHOLD, *_THRESHOLD_CELSIUS),
+        encode=decoders.as_hundredths,
     ),
     ConfigField(
         key=SettingKey.TEMPERATURE_OFFSET,
         section="temperature",
         field="offset",
-        decode=_temperature(
+        decode=decoders.temperature(
             SettingKey.TEMPERATURE_OFFSET, -_OFFSET_CELSIUS, _OFFSET_CELSIUS, delta=True
         ),
-        encode=lambda value: round(float(value), 2),
+        encode=decoders.as_hundredths,
     ),
     ConfigField(
         key=SettingKey.TEMPERATURE_UNIT,
         section="temperature",
         field="unit",
-        decode=_unit,
-        encode=lambda value: UNIT_OPTIONS.index(str(value)),
+        decode=decoders.choice(SettingKey.TEMPERATURE_UNIT, UNIT_OPTIONS),
+        encode=decoders.as_position(UNIT_OPTIONS),
     ),
     ConfigField(
         key=SettingKey.RELAY_HOLD_TIME,
         section="relay",
         field="duration",
-        decode=_relay,
+        decode=decoders.whole(
+            SettingKey.RELAY_HOLD_TIME,
+            float(_RELAY_UNIT_MS),
+            float(100 * _RELAY_UNIT_MS),
+            float(_RELAY_UNIT_MS),
+            "ms",
+            scale=_RELAY_UNIT_MS,
+        ),
         encode=lambda value: round(float(value) / _RELAY_UNIT_MS),
     ),
     ConfigField(
         key=SettingKey.FACE_THRESHOLD,
         section="face_rec",
         field="score",
-        decode=_score,
-        encode=lambda value: round(float(value), 2),
+        # `face_rec.score`, the match score 0-100 (default 70).
+        decode=decoders.decimal(SettingKey.FACE_THRESHOLD, 0.0, 100.0),
+        encode=decoders.as_hundredths,
     ),
     ConfigField(
         key=SettingKey.RECOGNITION_DISTANCE,
@@ -209,16 +133,17 @@ def settings_from(config: Mapping[str, Any]) -> Settings:
 
     A section or field it lacks is a setting the tablet does not have.
     """
-    temperature = config.get("temperature")
-    fahrenheit = isinstance(temperature, dict) and integer(temperature.get("unit")) == 1
-    found: Settings = {}
-    for spec in FIELDS:
-        section = config.get(spec.section)
-        if not isinstance(section, dict) or (raw := section.get(spec.field)) is None:
-            continue
-        if (setting := spec.decode(raw, fahrenheit)) is not None:
-            found[spec.key] = setting
-    return found
+    return decoders.collect(
+        FIELDS,
+        lambda spec: _field(config, spec.section, spec.field),
+        decoders.unit_at(integer(_field(config, "temperature", "unit"))) or TemperatureUnit.CELSIUS,
+    )
+
+
+def _field(config: Mapping[str, Any], section: str, field: str) -> Any:
+    """Return `section`.`field` of a `config` result, None where either is missing."""
+    values = config.get(section)
+    return values.get(field) if isinstance(values, dict) else None
 
 
 def config_set(seq: int, section: str, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,13 @@ def profile_for(features: frozenset[str]) -> model.DeviceProfile:
         model="Face terminal (LAPI)",
         capabilities=frozenset(capabilities),
         photo_limits=codec.PHOTO_LIMITS,
+        # `PersonID` an unsigned long (notes §1.3 item 9), `PersonName` 1 to 63 characters
+        # (L2070-L2078) without quotation mark or backslash (L188-L192).
+        person_limits=model.PersonLimits(
+            id_max_number=codec.MAX_PERSON_ID,
+            name_max_chars=codec.MAX_NAME_CHARS,
+            name_forbidden='"\\',
+        ),
     )
 
 
