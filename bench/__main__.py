@@ -1,5 +1,8 @@
 """``python -m bench [--quick]``: run every phase on one Home Assistant and write the results.
 
+``--phases roster --people 200`` alone measures issue 16's import: 200 people from a folder
+onto the camera (and the face terminal), beside the protocol's batch floor.
+
 ``scripts/bench`` provisions the environment and runs this. Everything listens on and
 talks to 127.0.0.1 only; everything started here is stopped before it returns, also on
 Ctrl-C or an error (the child processes also die with this one: ``demo.processes``).
@@ -20,11 +23,11 @@ from typing import Any
 
 from .devices import stop_all
 from .hass import BenchHass
-from .phases import Progress, Run, Settings, estimates
+from .phases import ROSTER_PROTOCOLS, Progress, Run, Settings, estimates
 from .protocols import ADAPTERS
 from .report import RESULTS_DIR, machine, write
 
-PHASES = ("scale", "ingest", "commands", "enrollment")
+PHASES = ("scale", "ingest", "commands", "enrollment", "roster")
 QUICK_DIR = Path(tempfile.gettempdir()) / "face_access_bench_quick"
 
 
@@ -65,8 +68,13 @@ async def _run(settings: Settings, *, keep: bool, out: Path, profile: Path | Non
                     await run.keep_one_per_protocol()
             progress.end(phase)
         if profile is not None:
-            progress.note(f"profiling each protocol's ingest into {profile}")
-            await run.profile(profile)
+            # What ran is profiled: the ingest, and the roster import.
+            if "ingest" in settings.phases:
+                progress.note(f"profiling each protocol's ingest into {profile}")
+                await run.profile(profile)
+            if "roster" in settings.phases:
+                progress.note(f"profiling the roster import into {profile}")
+                await run.profile_roster(profile)
     except Exception as err:  # noqa: BLE001 - reported in the results
         traceback.print_exc()
         results["errors"]["start"] = f"{type(err).__name__}: {err}"
@@ -105,7 +113,16 @@ def main() -> int:
         metavar="PROTOCOL",
         help="enroll on these protocols only",
     )
-    parser.add_argument("--people", type=int, metavar="N", help="people to enroll per device")
+    parser.add_argument(
+        "--people", type=int, metavar="N", help="people to enroll (and import) per device"
+    )
+    parser.add_argument(
+        "--roster-protocols",
+        nargs="+",
+        choices=ROSTER_PROTOCOLS,
+        metavar="PROTOCOL",
+        help="import the roster for these devices only",
+    )
     parser.add_argument(
         "--levels", type=int, nargs="+", metavar="N", help="device counts of the scale phase"
     )
@@ -118,7 +135,7 @@ def main() -> int:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="after the phases, profile each protocol's ingest (cProfile) into DIR",
+        help="after the phases, profile each protocol's ingest (and the roster import) into DIR",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -129,7 +146,9 @@ def main() -> int:
     else:
         settings = Settings()
     if args.people:
-        settings = replace(settings, enroll_people=args.people)
+        settings = replace(settings, enroll_people=args.people, roster_people=args.people)
+    if args.roster_protocols:
+        settings = replace(settings, roster_protocols=tuple(args.roster_protocols), quick=True)
     # A partial run is not the committed results (nor the README's table): marked quick.
     if args.phases:
         settings = replace(settings, phases=tuple(args.phases), quick=True)

@@ -19,7 +19,9 @@ import statistics
 import time
 from typing import Any
 
-from .devices import BenchDevice, add_device, find_ids, reload_all, remove, wait_answered
+from demo.people import add_people_entry, find_people_entry
+
+from .devices import DOMAIN, BenchDevice, add_device, find_ids, reload_all, remove, wait_answered
 from .floors import (
     door_client_only,
     enroll_batch_client_only,
@@ -46,6 +48,15 @@ SETTLE_SECONDS = 3.0
 """Quiet time before a memory reading, for set-up work still under way to finish."""
 PROFILE_SECONDS = 5.0
 """Seconds of ingest per protocol under the profiler (``--profile``)."""
+ROSTER_PROTOCOLS = ("camera_mqtt", "face_terminal_mqtt")
+"""The roster phase's devices by default: the camera of issue 16's criterion, and the face
+terminal, the other device whose batch downloads its photos from Home Assistant."""
+ROSTER_ID_BASE = 700_000
+"""The imported people's IDs: this plus 10,000 × the device's place plus 0..people-1."""
+ROSTER_POLL = 0.05
+"""Seconds between two looks at the simulator while the roster reaches it."""
+PERSON_OPERATORS = frozenset({"EditPersonsNew", "EditPerson", "AddPerson", "AddPersons"})
+"""Commands of the MQTT family that put people on a device (face_terminal_mqtt §4)."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +78,12 @@ class Settings:
     enroll_people: int = 200
     floor_enroll_people: int = 5
     warm_up: bool = True
-    phases: tuple[str, ...] = ("scale", "ingest", "commands", "enrollment")
+    phases: tuple[str, ...] = ("scale", "ingest", "commands", "enrollment", "roster")
     enroll_protocols: tuple[str, ...] | None = None
     """The protocols the enrollment phase enrols on (None: all)."""
+    roster_people: int = 200
+    roster_protocols: tuple[str, ...] = ROSTER_PROTOCOLS
+    """The devices the roster phase imports people for, one after the other."""
 
     @classmethod
     def smoke_run(cls) -> Settings:
@@ -84,6 +98,8 @@ class Settings:
             enroll_people=1,
             floor_enroll_people=1,
             warm_up=False,
+            roster_people=2,
+            roster_protocols=("camera_mqtt",),
         )
 
     @classmethod
@@ -97,6 +113,7 @@ class Settings:
             door_rounds=2,
             enroll_people=3,
             floor_enroll_people=1,
+            roster_people=3,
         )
 
 
@@ -134,12 +151,17 @@ def estimates(settings: Settings) -> list[tuple[str, float]]:
     """Return the phases and their rough durations, for the progress lines."""
     per_run = settings.ingest_seconds + 2.5
     enroll = settings.enroll_people * 0.3 + 4 * TABLET_HEARTBEAT + 20
-    return [
+    roster = len(settings.roster_protocols) * (settings.roster_people * 0.2 + 15)
+    every = [
         ("start", 60.0),
         ("scale", sum(1.5 * n + settings.scale_seconds + 5 for n in settings.scale_levels)),
         ("ingest", per_run * len(settings.rates) * 2 * len(ADAPTERS)),
         ("commands", settings.door_rounds * 8.0 + 20),
         ("enrollment", enroll),
+        ("roster", roster),
+    ]
+    return [
+        (name, seconds) for name, seconds in every if name == "start" or name in settings.phases
     ]
 
 
@@ -222,6 +244,39 @@ def _ratio(value: float | None, floor: float | None) -> float | None:
     return round(value / floor, 2)
 
 
+def _write_roster_folder(folder: Path, ids: Sequence[str], photo: bytes) -> None:
+    """Write ``<id>.jpg`` for each ID and ``people.csv`` (the import's layout) to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["person_id,name"]
+    for number, person_id in enumerate(ids):
+        (folder / f"{person_id}.jpg").write_bytes(photo)
+        lines.append(f"{person_id},Roster {number}")
+    (folder / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _photo_costs(source: bytes) -> tuple[bytes, float, float]:
+    """Return the kept photo and the CPU seconds of the import's and the sync's normalising.
+
+    The import keeps each photo normalised to the roster's limits
+    (``people_entry.normalize_photo``); the sync normalises the kept copy again to the
+    device's (``sync._read_photo``; the MQTT family's limits). One photo, this thread.
+    """
+    from custom_components.face_access.people_entry import (  # noqa: PLC0415
+        normalize_photo as keep,
+    )
+    from custom_components.face_access.protocols.hfsecurity_mqtt.variants import (  # noqa: PLC0415
+        PHOTO_LIMITS,
+    )
+    from custom_components.face_access.protocols.images import normalize_photo  # noqa: PLC0415
+
+    keep(source)  # the first call pays for imports and caches
+    started = time.thread_time()
+    kept = keep(source)
+    middle = time.thread_time()
+    normalize_photo(kept, PHOTO_LIMITS)
+    return kept, middle - started, time.thread_time() - middle
+
+
 class Run:
     """One benchmark run on one Home Assistant."""
 
@@ -239,7 +294,9 @@ class Run:
             "scale": [],
             "commands": [],
             "enrollment": [],
+            "roster": [],
         }
+        self.people_entry_id: str | None = None
         self.load: LoadGenerator | None = None
         self.records_to_integration = 0
         self.memory: Row = {}
@@ -608,6 +665,227 @@ class Run:
                 f"(floor {floor:.1f} s, {measured['statuses']})"
             )
 
+    # -------------------------------------------------------------- roster
+
+    async def _people_entry(self) -> str:
+        """Return the People entry's ID, adding it through the config flow the first time."""
+        assert self.bench.client is not None
+        client = self.bench.client
+        if self.people_entry_id is None:
+            found = await find_people_entry(client)
+            self.people_entry_id = (
+                found["entry_id"] if found is not None else await add_people_entry(client)
+            )
+            # Its sync first reconciles every device; let that pass before anything is timed.
+            await asyncio.sleep(SETTLE_SECONDS)
+        return self.people_entry_id
+
+    async def _import_roster(self, device: BenchDevice, folder: Path, ids: list[str]) -> Row:
+        """Call ``face_access.import_people`` for ``folder``; time until ``device`` holds ``ids``.
+
+        The simulator is watched while the call runs (the sync starts with the first row):
+        when each of its people commands (``PERSON_OPERATORS``) first showed, with how many
+        of ``ids`` it carried, and when it held them all. Times are seconds since the call.
+        """
+        assert self.bench.client is not None
+        client = self.bench.client
+        simulator = device.simulator
+        wanted = set(ids)
+        seen = len(simulator.received)  # type: ignore[attr-defined]
+        seen_acks = len(simulator.published)  # type: ignore[attr-defined]
+        commands: list[tuple[float, int]] = []
+        acks: list[float] = []
+        held_at: float | None = None
+        answered: float | None = None
+        done = asyncio.Event()
+        before = proc_sample(self.bench.pid)
+        started = time.monotonic()
+
+        async def watch() -> None:
+            nonlocal seen, seen_acks, held_at
+            deadline = started + len(ids) * 10 + 120
+            last_note = started
+            while time.monotonic() < deadline:
+                now = time.monotonic() - started
+                received = simulator.received  # type: ignore[attr-defined]
+                for command in received[seen:]:
+                    if command.get("operator") in PERSON_OPERATORS:
+                        info = command.get("info")
+                        people = info if isinstance(info, list) else [info]
+                        count = sum(
+                            1
+                            for item in people
+                            if isinstance(item, dict) and str(item.get("customId")) in wanted
+                        )
+                        if count:
+                            commands.append((round(now, 2), count))
+                seen = len(received)
+                published = simulator.published  # type: ignore[attr-defined]
+                acks.extend(
+                    now
+                    for _topic, message in published[seen_acks:]
+                    if str(message.get("operator", "")).endswith("-Ack")
+                    and str(message["operator"]).removesuffix("-Ack") in PERSON_OPERATORS
+                )
+                seen_acks = len(published)
+                held = len(wanted.intersection(simulator.persons))
+                if held == len(wanted):
+                    held_at = now
+                    return
+                if time.monotonic() - last_note >= 10.0:
+                    last_note = time.monotonic()
+                    state = "importing" if answered is None else "import answered"
+                    self.progress.note(
+                        f"{device.adapter.protocol}: {state}, {held}/{len(wanted)} on the "
+                        f"device after {now:.0f} s ({len(wanted) - held} left)"
+                    )
+                if done.is_set() and answered is None:
+                    return  # the call failed: nothing more will come
+                await asyncio.sleep(ROSTER_POLL)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            response = await client.request(
+                "POST",
+                f"/api/services/{DOMAIN}/import_people?return_response",
+                json={"folder": str(folder), "terminals": [device.ha_device_id]},
+                seconds=len(ids) * 5 + 120,
+            )
+            answered = time.monotonic() - started
+        finally:
+            done.set()
+            if answered is None:
+                watcher.cancel()
+        self.progress.note(
+            f"{device.adapter.protocol}: import answered in {answered:.1f} s; waiting for the "
+            f"device ({len(wanted.intersection(simulator.persons))}/{len(ids)} there)"
+        )
+        await watcher
+        after = proc_sample(self.bench.pid)
+        imported = response["service_response"]
+        first = commands[0][0] if commands else None
+        # The device works one batch at a time: it idles before the first command and
+        # between a batch's answer and the next command (the sync's own time).
+        idle = None
+        if first is not None and len(acks) >= len(commands) - 1:
+            idle = first + sum(
+                max(0.0, sent - acked)
+                for (sent, _people), acked in zip(commands[1:], acks, strict=False)
+            )
+        return {
+            "import_seconds": round(answered, 2),
+            "import_statuses": {key: imported[key] for key in ("added", "updated", "failed")},
+            "seconds": None if held_at is None else round(held_at, 2),
+            "first_command_seconds": first,
+            "sync_seconds": None if held_at is None or first is None else round(held_at - first, 2),
+            "commands": len(commands),
+            "batches": [
+                [sent, count, round(acks[number], 2) if number < len(acks) else None]
+                for number, (sent, count) in enumerate(commands)
+            ],
+            "device_idle_seconds": None if idle is None else round(idle, 2),
+            "on_device": len(wanted.intersection(simulator.persons)),
+            # Home Assistant's CPU (all its threads) from the call until everyone was there,
+            # and how long its loop's thread waited for a CPU meanwhile.
+            "ha_cpu_seconds": round(after.cpu - before.cpu, 2),
+            "loop_cpu_wait_seconds": round(after.waited - before.waited, 2),
+        }
+
+    async def roster(self) -> None:
+        """Import people from a folder for each roster device; beside the batch floor.
+
+        Per device (``Settings.roster_protocols``, one after the other): ``people`` photos
+        and ``people.csv`` in an allow-listed folder, ``face_access.import_people`` with the
+        device as the only terminal, and the time until the device holds everyone, from the
+        call and from the sync's first command. The floor is the protocol client's
+        ``enroll_batch`` alone (``floors.enroll_batch_client_only``), as for enrollment.
+        """
+        assert self.bench.client is not None
+        client = self.bench.client
+        people = self.settings.roster_people
+        source = jpeg_of_size(PHOTO_BYTES, seed=3)
+        kept, import_cpu, sync_cpu = await asyncio.to_thread(_photo_costs, source)
+        self.progress.note("adding the People entry")
+        await self._people_entry()
+        for place, protocol in enumerate(self.settings.roster_protocols):
+            device = self.base[protocol]
+            ids = [str(ROSTER_ID_BASE + 10_000 * place + number) for number in range(people)]
+            folder = self.bench.photos / f"roster-{protocol}"
+            self.progress.note(f"{protocol}: writing {people} photos and people.csv to {folder}")
+            await asyncio.to_thread(_write_roster_folder, folder, ids, source)
+            # Each person costs the import more the larger the roster already is.
+            entry_id = await self._people_entry()
+            before = len(await client.subentries(entry_id))
+            self.progress.note(f"{protocol}: importing {people} people ({before} on the roster)")
+            measured = await self._import_roster(device, folder, ids)
+            self.progress.note(f"{protocol}: the floor, {people} people by the client alone")
+            floor = await enroll_batch_client_only(device, self.bench.mqtt_port, source, people)
+            row: Row = {
+                "protocol": protocol,
+                "people": people,
+                "roster_before": before,
+                "photo_bytes": len(source),
+                "path": "import_people → roster sync → async_enroll_many",
+                **measured,
+                "floor_seconds": None if floor is None else round(floor, 2),
+                "floor_basis": f"EditPersonsNew: the client's enroll_batch alone, {people} "
+                "people, photos downloaded by the device",
+                "ratio": _ratio(measured["seconds"], floor),
+                "sync_ratio": _ratio(measured["sync_seconds"], floor),
+                "import_ratio": _ratio(measured["import_seconds"], floor),
+                "kept_photo_bytes": len(kept),
+                # Measured here, one photo in one thread: what the import (kept copy) and
+                # the sync (the device's copy) spend on each person's photo.
+                "import_photo_ms": round(import_cpu * 1000, 1),
+                "sync_photo_ms": round(sync_cpu * 1000, 1),
+            }
+            self.rows["roster"].append(row)
+            self.progress.note(
+                f"{protocol}: {measured['on_device']}/{people} imported people on the device "
+                f"{measured['seconds']} s after the call (import {measured['import_seconds']} s, "
+                f"first command at {measured['first_command_seconds']} s, "
+                f"{measured['commands']} commands); floor "
+                f"{'–' if floor is None else f'{floor:.1f}'} s, ratio {row['ratio']}"
+            )
+
+    async def profile_roster(self, directory: Path) -> None:
+        """Profile Home Assistant's loop while the camera's roster is imported again.
+
+        Other people (``ROSTER_ID_BASE`` place 9), the same way as ``roster``, onto a
+        roster that holds the measured runs' people already; not a measurement (cProfile
+        slows what it watches, every thread's, the executor's included). Written to
+        ``directory/roster.txt`` with the run's timeline.
+        """
+        assert self.bench.client is not None
+        client = self.bench.client
+        protocol = self.settings.roster_protocols[0]
+        device = self.base[protocol]
+        people = self.settings.roster_people
+        ids = [str(ROSTER_ID_BASE + 90_000 + number) for number in range(people)]
+        folder = self.bench.photos / "roster-profile"
+        await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(
+            _write_roster_folder, folder, ids, jpeg_of_size(PHOTO_BYTES, seed=3)
+        )
+        await self._people_entry()
+        await client.websocket({"type": "bench_floor/profile", "action": "start"})
+        try:
+            measured = await self._import_roster(device, folder, ids)
+        finally:
+            stats = await client.websocket({"type": "bench_floor/profile", "action": "stop"})
+        path = directory / "roster.txt"
+        await asyncio.to_thread(
+            path.write_text,
+            f"{protocol}: import of {people} people under cProfile (all threads)\n"
+            f"{ {key: value for key, value in measured.items() if key != 'batches'} }\n"
+            f"people commands (seconds since the call, people, answered): {measured['batches']}\n\n"
+            + stats["tottime"]
+            + "\n"
+            + stats["cumulative"],
+            "utf-8",
+        )
+        self.progress.note(f"{protocol}: roster import profile in {path}")
+
     # -------------------------------------------------------------- profile
 
     async def profile(self, directory: Path) -> None:
@@ -634,7 +912,7 @@ class Run:
             await asyncio.to_thread(
                 path.write_text,
                 f"{adapter.protocol}: {len(result.sent)} records at {max(self.settings.rates):g}/s"
-                f" under cProfile (event-loop thread only)\n\n"
+                f" under cProfile (all threads)\n\n"
                 + stats["tottime"]
                 + "\n"
                 + stats["cumulative"],

@@ -2,7 +2,7 @@
 
 ``bench/results/<date>-<host>.json`` and ``.md`` keep every figure; the Markdown is also
 printed and written to ``/tmp/readme_bench.md`` for README.md, with the targets of
-issue 14 beside the measured figures.
+issue 14 (and issue 16's roster import) beside the measured figures.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ TARGETS: Mapping[str, str] = {
     "scale": "50 devices set up in under 10 s, under 2 MB per device",
     "door": "door round trip within 1.2 × the protocol floor",
     "enroll": "enrollment within 1.1 × the protocol floor",
+    "roster": "200 imported people reach a camera within 1.1 × its protocol floor",
 }
 
 
@@ -146,6 +147,16 @@ def verdicts(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             1.1,
             "×",
         ),
+        (
+            "roster",
+            [
+                (f"{row['protocol']} ({row['people']} people)", _not_there(row))
+                for row in rows.get("roster", [])
+                if row["protocol"] == "camera_mqtt"
+            ],
+            1.1,
+            "× (call → all on the device)",
+        ),
     ]
     out = []
     for key, values, limit, unit in checks:
@@ -169,6 +180,14 @@ def verdicts(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _not_there(row: Mapping[str, Any]) -> float | None:
+    """Return a roster row's ratio; infinity when the people never all got there."""
+    if row.get("seconds") is None:
+        return float("inf")
+    ratio: float | None = row.get("ratio")
+    return ratio
 
 
 def _cell(value: Any, unit: str = "") -> str:
@@ -352,6 +371,50 @@ def markdown(results: Mapping[str, Any]) -> str:
             for row in rows.get("enrollment", [])
         ],
     )
+    if rows.get("roster"):
+        out += [
+            "",
+            "**Roster import** (`face_access.import_people`: a folder of photos and "
+            "`people.csv`, the device as the only terminal; the roster sync puts them on it "
+            "through `async_enroll_many`). Times from the call: the import's answer, the "
+            "sync's first people command, everyone on the device; sync = first command → "
+            "everyone; device idle = before the first command and between a batch's answer "
+            f"and the next command. Target: {TARGETS['roster']}.",
+            "",
+        ]
+        out += _table(
+            [
+                "protocol",
+                "people (roster before)",
+                "import s",
+                "first command s",
+                "all on device s",
+                "sync s",
+                "commands",
+                "device idle s",
+                "floor s",
+                "vs floor (all / sync)",
+                "photo ms (import + sync)",
+                "HA CPU s",
+            ],
+            [
+                [
+                    row["protocol"],
+                    f"{row['on_device']}/{row['people']} ({_cell(row.get('roster_before'))})",
+                    _cell(row["import_seconds"]),
+                    _cell(row["first_command_seconds"]),
+                    _cell(row["seconds"]),
+                    _cell(row["sync_seconds"]),
+                    str(row["commands"]),
+                    _cell(row.get("device_idle_seconds")),
+                    _cell(row["floor_seconds"]),
+                    f"{_ratio(row['ratio'])} / {_ratio(row['sync_ratio'])}",
+                    f"{_cell(row['import_photo_ms'])} + {_cell(row['sync_photo_ms'])}",
+                    _cell(row.get("ha_cpu_seconds")),
+                ]
+                for row in rows["roster"]
+            ],
+        )
     out += ["", "**Targets**", ""]
     out += _table(
         ["target", "met", "worst figure"],

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bench import report
-from bench.phases import Settings, make_pictures
+from bench.phases import ROSTER_PROTOCOLS, Settings, make_pictures
 from bench.protocols import ADAPTERS, Target
 from custom_components.face_access.protocols.face_capture_http import records as capture
 from custom_components.face_access.protocols.hfsecurity_mqtt import codec as hfsecurity
@@ -144,12 +144,36 @@ def _fake_results() -> dict[str, Any]:
                 }
                 for protocol in protocols
             ],
+            "roster": [
+                {
+                    "protocol": protocol,
+                    "people": 3,
+                    "roster_before": 0,
+                    "import_seconds": 0.5,
+                    "first_command_seconds": 0.2,
+                    "seconds": 1.0,
+                    "sync_seconds": 0.8,
+                    "commands": 2,
+                    "batches": [[0.2, 1, 0.3], [0.6, 2, 0.9]],
+                    "device_idle_seconds": 0.5,
+                    "on_device": 3,
+                    "floor_seconds": 1.0,
+                    "ratio": 1.0,
+                    "sync_ratio": 0.8,
+                    "import_photo_ms": 10.0,
+                    "sync_photo_ms": 5.0,
+                }
+                for protocol in ROSTER_PROTOCOLS
+            ],
         },
     }
 
 
 def assert_every_row(results: dict[str, Any]) -> None:
-    """Every protocol has its ingest rows (each rate), its door and its enrolment row."""
+    """Every protocol has its ingest rows (each rate), its door and its enrolment row.
+
+    Each roster device has its import row, with everyone imported on the device.
+    """
     rows = results["rows"]
     protocols = {adapter.protocol for adapter in ADAPTERS}
     rates = set(results["settings"]["rates"])
@@ -161,6 +185,13 @@ def assert_every_row(results: dict[str, Any]) -> None:
     for row in rows["ingest"]:
         assert row["integration"]["records_sent"] > 0
         assert row["floor"]["records_sent"] > 0
+    settings = results["settings"]
+    if "roster" in settings["phases"]:
+        assert [row["protocol"] for row in rows["roster"]] == list(settings["roster_protocols"])
+        for row in rows["roster"]:
+            assert row["on_device"] == row["people"] == settings["roster_people"]
+            assert row["seconds"] is not None
+            assert row["commands"] >= 1
 
 
 def test_report_has_a_line_per_row(tmp_path: Path) -> None:
@@ -169,8 +200,21 @@ def test_report_has_a_line_per_row(tmp_path: Path) -> None:
     path, text = report.write(results, tmp_path)
     assert json.loads(path.read_text(encoding="utf-8"))["rows"] == results["rows"]
     for adapter in ADAPTERS:
-        # An ingest line per rate, a door line and an enrolment line.
-        assert text.count(f"| {adapter.protocol} |") == 4
+        # An ingest line per rate, a door line, an enrolment line and maybe an import line.
+        roster = adapter.protocol in ROSTER_PROTOCOLS
+        assert text.count(f"| {adapter.protocol} |") == 4 + roster
+
+
+def test_roster_verdict_is_the_cameras() -> None:
+    results = _fake_results()
+    target = report.TARGETS["roster"]
+    verdict = next(item for item in report.verdicts(results) if item["target"] == target)
+    assert verdict["met"] is True
+    camera = next(row for row in results["rows"]["roster"] if row["protocol"] == "camera_mqtt")
+    camera.update(seconds=None, on_device=1)
+    verdict = next(item for item in report.verdicts(results) if item["target"] == target)
+    assert verdict["met"] is False
+    assert verdict["worst"].startswith("camera_mqtt (3 people): inf")
 
 
 def test_verdicts_name_the_worst_figure() -> None:

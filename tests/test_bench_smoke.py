@@ -1,9 +1,10 @@
 """`python -m bench --smoke` end to end: a real Home Assistant, its broker and every simulator.
 
 About a minute on 2 cores. It asserts only that a run writes every row for every protocol
-without errors; the figures themselves come from `scripts/bench`, never from a test. It runs
-in the main run only (scripts/newest leaves it out, as the demo's tests: it starts the
-host's own virtualenv).
+(and the roster import's: two people from a folder onto the camera) without errors; the
+figures themselves come from `scripts/bench`, never from a test. It runs in the main run
+only (scripts/newest leaves it out, as the demo's tests: it starts the host's own
+virtualenv).
 """
 
 from __future__ import annotations

@@ -183,10 +183,12 @@ def ws_probe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, A
 )
 @callback
 def ws_profile(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Start or stop a cProfile of the event loop's thread; stopping returns the top lines.
+    """Start or stop a cProfile of Home Assistant; stopping returns the top lines.
 
-    Only the loop's thread is profiled: it is the one whose time makes latency and stalls
-    (executor jobs run elsewhere). For finding where a record's time goes, not for timing.
+    Started on the loop's thread, but since Python 3.12 cProfile (on ``sys.monitoring``)
+    sees every thread: the executor's jobs are in the figures too, and ``cumtime`` of
+    ``concurrent/futures/thread.py`` tells their share. For finding where the time goes,
+    not for timing.
     """
     data = hass.data[DOMAIN]
     if msg["action"] == "start":
