@@ -336,6 +336,26 @@ async def test_an_offline_terminal_gets_the_person_when_it_returns(
     assert "1001" in terminal.persons
 
 
+async def test_a_terminal_that_lost_its_people_gets_them_again_when_it_returns(
+    hass: HomeAssistant, mqtt_connected: None, terminal: FaceTerminalSimulator, config_dir: Path
+) -> None:
+    """A terminal reset while it was off (its people gone) is listed again when it is back,
+    not trusted from the last run, and receives the roster again."""
+    await add_terminal(hass, terminal)
+    (entry,) = [e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == DEVICE_ID]
+    people = await add_people_entry(hass)
+    ada = await add_person(hass, people, "1001", "Ada")
+    await wait_until(status_is(hass, ada, "enrolled"), within=30)
+
+    terminal.stop(abrupt=True)
+    await wait_until(lambda: not entry.runtime_data.coordinator.data.online)
+    terminal.persons.clear()  # a factory reset while it was off
+    terminal.start()
+
+    await wait_until(lambda: "1001" in terminal.persons, within=30)
+    await wait_until(status_is(hass, ada, "enrolled"), within=30)
+
+
 async def test_a_new_terminal_receives_everyone(
     hass: HomeAssistant,
     mqtt_connected: None,

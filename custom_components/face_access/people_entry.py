@@ -257,6 +257,7 @@ class _Tidy:
     sweep: bool
     """Remove every photo of nobody in the roster (set-up), not only the ones in `remove`."""
     known: frozenset[Path]
+    """Every person's photo (looked at only with `sweep`)."""
 
 
 def _run_tidy(plan: _Tidy) -> None:
@@ -270,7 +271,8 @@ def _run_tidy(plan: _Tidy) -> None:
             _write_private(target, source.read_bytes())
     for path in plan.remove:
         path.unlink(missing_ok=True)
-    for path in plan.directory.glob("*.jpg"):
+    # Without a sweep only staged photos can be unused: the others are not looked at.
+    for path in plan.directory.glob("*.jpg" if plan.sweep else f"{_STAGED_PREFIX}*.jpg"):
         if path.name.startswith(_STAGED_PREFIX):
             unused = path in plan.taken or not plan.keep_staged
         else:
@@ -284,33 +286,53 @@ async def async_tidy_photos(
 ) -> None:
     """Put the photo store in step with the People entry's subentries.
 
-    Staged photos of new people are moved to their place; photos of people deleted since
-    the last call are removed (with `sweep`, every photo no person has). Staged photos
-    nobody took are removed unless a person flow is still open.
+    Staged photos of people added since the last call are moved to their place; photos of
+    people deleted since then are removed. With `sweep` (set-up) every person counts as
+    added, and every photo no person has is removed. Staged photos nobody took are removed
+    unless a person flow is still open.
     """
     people = {
         subentry_id: subentry
         for subentry_id, subentry in entry.subentries.items()
         if subentry.subentry_type == SUBENTRY_PERSON
     }
-    by_hash: dict[str, list[Path]] = {}
-    for subentry_id, subentry in people.items():
-        if sha256 := subentry.data.get(CONF_PHOTO_SHA256):
-            by_hash.setdefault(str(sha256), []).append(photo_path(hass, subentry_id))
     previous = entry.runtime_data.subentry_ids
     entry.runtime_data.subentry_ids = frozenset(people)
+    # Only new people can lack their photo (an edit writes it in place), so only theirs
+    # are looked for: an import of hundreds does not check every photo at every row.
+    added = people.keys() if sweep else people.keys() - previous
+    wanted = {
+        str(sha256)
+        for subentry_id in added
+        if (sha256 := people[subentry_id].data.get(CONF_PHOTO_SHA256))
+    }
+    by_hash: dict[str, list[str]] = {}
+    for subentry_id, subentry in people.items():
+        if (sha256 := subentry.data.get(CONF_PHOTO_SHA256)) and str(sha256) in wanted:
+            by_hash.setdefault(str(sha256), []).append(subentry_id)
     plan = _Tidy(
         directory=Path(hass.config.path(PEOPLE_DIR)),
         adopt=tuple(
-            (target, (_staged_path(hass, sha256), *paths))
-            for sha256, paths in by_hash.items()
-            for target in paths
+            (
+                photo_path(hass, subentry_id),
+                (
+                    _staged_path(hass, sha256),
+                    *(photo_path(hass, other) for other in same if other != subentry_id),
+                ),
+            )
+            for sha256, same in by_hash.items()
+            for subentry_id in same
+            if subentry_id in added
         ),
         taken=frozenset(_staged_path(hass, sha256) for sha256 in by_hash),
         remove=frozenset(photo_path(hass, gone) for gone in previous - people.keys()),
         keep_staged=_person_flows_open(hass, entry.entry_id),
         sweep=sweep,
-        known=frozenset(photo_path(hass, subentry_id) for subentry_id in people),
+        known=(
+            frozenset(photo_path(hass, subentry_id) for subentry_id in people)
+            if sweep
+            else frozenset()
+        ),
     )
     try:
         await hass.async_add_executor_job(_run_tidy, plan)

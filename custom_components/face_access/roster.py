@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -77,9 +78,15 @@ class RosterPerson:
         return self.terminals is None or device_id in self.terminals
 
 
+@lru_cache(maxsize=8)
+def _people_dir(config_dir: str) -> Path:
+    """Return the photo store of a configuration directory (made once: asked for often)."""
+    return Path(config_dir, PEOPLE_DIR)
+
+
 def photo_path(hass: HomeAssistant, subentry_id: str) -> Path:
     """Return where the photo of the person in subentry `subentry_id` is kept."""
-    return Path(hass.config.path(PEOPLE_DIR)) / f"{subentry_id}.jpg"
+    return _people_dir(hass.config.config_dir) / f"{subentry_id}.jpg"
 
 
 def _datetime(value: Any) -> datetime | None:

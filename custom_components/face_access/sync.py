@@ -4,10 +4,12 @@ A `RosterSync` lives as long as the People entry is loaded. Its targets are the 
 entries whose protocol can enroll (`Capability.ENROLL`); a person belongs on a target when
 `RosterPerson.wants(<the target's Home Assistant device ID>)`.
 
-Reconciling one target lists the people on it, enrolls the roster people it lacks or whose
-data changed since the roster enrolled them, and deletes the people the roster added there
-earlier and no longer wants there. People the roster does not know are deleted only when the
-target's option `roster_owns_list` is on; nothing else on a device is ever deleted.
+Reconciling one target lists the people on it (a rerun right after a clean run of the same
+target, as an import causes after each batch, starts from what that run left there instead),
+enrolls the roster people it lacks or whose data changed since the roster enrolled them, and
+deletes the people the roster added there earlier and no longer wants there. People the
+roster does not know are deleted only when the target's option `roster_owns_list` is on;
+nothing else on a device is ever deleted.
 
 What the roster put on each device is kept in a ledger (`Store` `face_access.people_sync`):
 per device and person ID the hash of what was enrolled, the outcome (`enrolled`, `pending`,
@@ -24,15 +26,15 @@ batch operation, else one by one, each client pacing its own commands. A target 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import hashlib
 import json
 from typing import Any, Final, TypedDict
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -58,7 +60,7 @@ from .protocols.model import (
     InvalidRequestError,
     PhotoLimits,
 )
-from .roster import CONF_KIND, RosterPerson, person_of, roster_people
+from .roster import CONF_KIND, SUBENTRY_PERSON, RosterPerson, people_entry, person_of
 
 STORAGE_KEY: Final = f"{DOMAIN}.people_sync"
 STORAGE_VERSION: Final = 1
@@ -68,11 +70,13 @@ RETRY_FIRST: Final = 30.0
 RETRY_MAX: Final = 1800.0
 """Back-off of an unreachable device: 30 s, doubling up to 30 min."""
 MAX_PHOTO_BYTES: Final = 20 * 1024 * 1024
+"""A kept photo larger than this is not one the roster wrote; it is not read whole."""
 BATCH_PEOPLE: Final = 200
 """People per `async_enroll_many` call on a device with a batch operation: one batch each,
 and no more photos in memory at once."""
 NO_OUTCOME: Final = DeviceRefusedError("the device reported nothing for this person")
-"""A kept photo larger than this is not one the roster wrote; it is not read whole."""
+PHOTO_JOBS: Final = 2
+"""Executor jobs that prepare a chunk's photos side by side (decoding frees the GIL)."""
 
 ISSUE_NOT_ENROLLED: Final = "person_not_enrolled"
 """Repair issue (one per person, id `person_not_enrolled_<subentry id>`)."""
@@ -170,6 +174,12 @@ class _Target:
     unsubscribe: CALLBACK_TYPE | None = None
     retrying: bool = False
     """True when the back-off timer started the current run."""
+    relist: bool = False
+    """The device (re)loaded or came online: its people are listed again, whatever ran."""
+    ahead: dict[str, tuple[str, asyncio.Future[bytes | FaceAccessError | OSError]]] = field(
+        default_factory=dict
+    )
+    """Photos read ahead for the rerun, by subentry ID: (`person_hash`, the executor job)."""
 
 
 @dataclass(slots=True)
@@ -273,6 +283,21 @@ def _read_photo(person: RosterPerson, limits: PhotoLimits) -> bytes:
     return images.normalize_photo(data, limits)
 
 
+def _photo_or_error(person: RosterPerson, limits: PhotoLimits) -> bytes | FaceAccessError | OSError:
+    """Return `_read_photo`'s photo, or why there is none (executor; never raises those)."""
+    try:
+        return _read_photo(person, limits)
+    except (OSError, FaceAccessError) as err:
+        return err
+
+
+def _read_photos_of(
+    people: list[RosterPerson], limits: PhotoLimits
+) -> list[bytes | FaceAccessError | OSError]:
+    """Read and normalise several people's photos (executor): each, or why it failed."""
+    return [_photo_or_error(person, limits) for person in people]
+
+
 class RosterSync:
     """Keeps every enrolling terminal's people in line with the roster.
 
@@ -294,6 +319,7 @@ class RosterSync:
         self._listeners: dict[str | None, list[CALLBACK_TYPE]] = {}
         self._person_listeners: list[Callable[[list[str]], None]] = []
         self._people: dict[str, RosterPerson] = {}
+        self._known: dict[str, tuple[Mapping[str, Any], RosterPerson, str]] = {}
         self._translations: dict[str, str] = {}
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self.progress = Progress()
@@ -313,7 +339,7 @@ class RosterSync:
             self.hass, self.hass.config.language, "exceptions", [DOMAIN]
         )
         self._forget_removed_devices()
-        self._people = {person.subentry_id: person for person in roster_people(self.hass)}
+        self._people = self._roster()
         self._unsubscribers.append(
             async_dispatcher_connect(self.hass, SIGNAL_DEVICE_LOADED, self._device_loaded)
         )
@@ -358,6 +384,38 @@ class RosterSync:
             del self._ledger[device_id]
             self._dirty.discard(device_id)
 
+    # ---- the roster ---------------------------------------------------------------------
+
+    def _person(self, subentry: ConfigSubentry) -> RosterPerson:
+        """Return the roster person of a person subentry, made again only when it changed.
+
+        Home Assistant gives a changed subentry a new `data` mapping: its identity tells
+        (sensors and runs ask for every person often; making one is not free).
+        """
+        known = self._known.get(subentry.subentry_id)
+        if known is not None and known[0] is subentry.data:
+            return known[1]
+        person = person_of(self.hass, subentry)
+        self._known[subentry.subentry_id] = (subentry.data, person, person_hash(person))
+        return person
+
+    def _hash(self, person: RosterPerson) -> str:
+        """Return `person_hash(person)`, computed once per version of the person."""
+        known = self._known.get(person.subentry_id)
+        if known is not None and known[1] is person:
+            return known[2]
+        return person_hash(person)
+
+    def _roster(self) -> dict[str, RosterPerson]:
+        """Return everyone on the roster by subentry ID (empty without a People entry)."""
+        if (entry := people_entry(self.hass)) is None:
+            return {}
+        return {
+            subentry_id: self._person(subentry)
+            for subentry_id, subentry in entry.subentries.items()
+            if subentry.subentry_type == SUBENTRY_PERSON
+        }
+
     # ---- listeners (sensors) ------------------------------------------------------------
 
     @callback
@@ -392,6 +450,23 @@ class RosterSync:
         for listener in chosen:
             listener()
 
+    def _notify_people(self, subentry_ids: Iterable[str], *, issues: bool = True) -> None:
+        """Tell the sensors of these people and the progress, and update their repair issues.
+
+        What one roster change does: the other people's statuses did not change with it.
+        `issues=False` leaves the repair issues for later.
+        """
+        subentry_ids = list(subentry_ids)
+        if issues:
+            self._update_issues(subentry_ids)
+        chosen = [
+            listener
+            for subentry_id in (*subentry_ids, None)
+            for listener in self._listeners.get(subentry_id, ())
+        ]
+        for listener in chosen:
+            listener()
+
     # ---- triggers -----------------------------------------------------------------------
 
     @callback
@@ -415,9 +490,11 @@ class RosterSync:
             target.online = online
             if came_online and entry_id in self._targets:
                 LOGGER.debug("%s came online: reconciling its people", entry.title)
+                target.relist = True
                 self.request(entry_id)
 
         target.unsubscribe = coordinator.async_add_listener(_coordinator_updated)
+        target.relist = True
         self.request(entry_id)
 
     @callback
@@ -428,15 +505,18 @@ class RosterSync:
         """
         hass = self.hass
         old = self._people
-        new = {person.subentry_id: person for person in roster_people(hass)}
+        new = self._roster()
         self._people = new
         changed = [
             sid
             for sid in old.keys() | new.keys()
-            if sid not in old or sid not in new or old[sid] != new[sid]
+            if sid not in old
+            or sid not in new
+            or (old[sid] is not new[sid] and old[sid] != new[sid])
         ]
         for sid in old.keys() - new.keys():
             ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_NOT_ENROLLED}_{sid}")
+            self._known.pop(sid, None)
         if added := [sid for sid in new if sid not in old]:
             for person_listener in list(self._person_listeners):
                 person_listener(added)
@@ -453,7 +533,33 @@ class RosterSync:
                 for sid in changed
             ):
                 self.request(target.entry_id)
-        self._notify()
+                if target.again:
+                    self._read_ahead(target, [new[s] for s in changed if s in new])
+        self._notify_people(sid for sid in changed if sid in new)
+
+    @callback
+    def _read_ahead(self, target: _Target, people: list[RosterPerson]) -> None:
+        """Start reading the photos the rerun of a running batch device will send.
+
+        An import adds people while the device works on a batch: their photos are ready
+        when it answers, instead of keeping it idle. At most BATCH_PEOPLE per device.
+        """
+        device_id = target.device_id
+        entry = self.hass.config_entries.async_get_entry(target.entry_id)
+        if device_id is None or entry is None or not is_target(entry):
+            return
+        client = entry.runtime_data.client
+        if Capability.BATCH_ENROLL not in client.profile.capabilities:
+            return
+        limits = client.profile.photo_limits
+        for person in people:
+            if len(target.ahead) >= BATCH_PEOPLE:
+                break
+            if person.wants(device_id):
+                target.ahead[person.subentry_id] = (
+                    self._hash(person),
+                    self.hass.async_add_executor_job(_photo_or_error, person, limits),
+                )
 
     @callback
     def _rename_person_devices(self) -> None:
@@ -526,16 +632,24 @@ class RosterSync:
 
     async def _async_run(self, target: _Target) -> None:
         """Reconcile a target until no new request came in meanwhile."""
-        while True:
-            target.again = False
-            entry = self.hass.config_entries.async_get_entry(target.entry_id)
-            if entry is None or not is_target(entry):
-                return
-            device_entry: FaceAccessConfigEntry = entry
-            async with self._semaphore(device_entry.runtime_data.protocol.value):
-                await self._async_reconcile(device_entry, target)
-            if not target.again:
-                break
+        listed: set[str] | None = None
+        try:
+            while True:
+                target.again = False
+                entry = self.hass.config_entries.async_get_entry(target.entry_id)
+                if entry is None or not is_target(entry):
+                    self._notify()
+                    return
+                device_entry: FaceAccessConfigEntry = entry
+                if target.relist:
+                    target.relist = False
+                    listed = None
+                async with self._semaphore(device_entry.runtime_data.protocol.value):
+                    listed = await self._async_reconcile(device_entry, target, listed)
+                if not target.again:
+                    break
+        finally:
+            target.ahead.clear()
         if not any(t.task is not None and not t.task.done() for t in self._others(target)):
             self.progress = Progress()
             self._notify()
@@ -544,33 +658,49 @@ class RosterSync:
         """Return every target but `target`."""
         return [t for t in self._targets.values() if t is not target]
 
-    async def _async_reconcile(self, entry: FaceAccessConfigEntry, target: _Target) -> None:
-        """Bring one device in line with the roster; on silence, retry later."""
+    async def _async_reconcile(
+        self, entry: FaceAccessConfigEntry, target: _Target, listed: set[str] | None
+    ) -> set[str] | None:
+        """Bring one device in line with the roster; on silence, retry later.
+
+        `listed`: the person IDs on the device as the run just before this one left them,
+        or None to list them. Returns them as this run leaves them, None when the run did
+        not end cleanly (the next one lists them again).
+        """
         if target.device_id is None:
             target.device_id = device_id_of(self.hass, entry)
             if target.device_id is None:
-                return
+                return None
         device_id = target.device_id
         self._dirty.add(device_id)
         client = entry.runtime_data.client
         ledger = self._ledger.setdefault(device_id, {})
         wanted = {
             person.person_id: person
-            for person in roster_people(self.hass)
+            for person in self._roster().values()
             if person.wants(device_id)
         }
         try:
-            on_device = {person.person_id for person in await client.list_people()}
+            # A run right after a clean one of the same device knows what that one left
+            # there: during an import it reruns after every batch, and a listing of
+            # hundreds would keep the device idle. Changes behind our back are found at
+            # the next (re)load or return online, which list again.
+            on_device = (
+                set(listed)
+                if listed is not None
+                else {person.person_id for person in await client.list_people()}
+            )
         except DeviceTimeoutError as err:
             LOGGER.info("%s cannot take the roster now (%s); trying again later", entry.title, err)
             self._retry_later(target)
             self._notify()
-            return
+            return None
         except FaceAccessError as err:
             LOGGER.warning("%s did not list its people: %s", entry.title, err)
             self._retry_later(target)
             self._notify()
-            return
+            return None
+        after = set(on_device)
         owns = bool(entry.options.get(CONF_ROSTER_OWNS_LIST, False))
         deletions = sorted(
             person_id
@@ -580,23 +710,27 @@ class RosterSync:
         for person_id in [p for p in ledger if p not in wanted and p not in on_device]:
             del ledger[person_id]
         enrollments: list[RosterPerson] = []
+        confirmed: list[str] = []
         for person_id, person in wanted.items():
             record = ledger.get(person_id)
-            if record is not None and record["hash"] == person_hash(person):
+            if record is not None and record["hash"] == self._hash(person):
                 if record["status"] == SyncStatus.FAILED:
                     continue  # the same data would be refused again; an edit retries
                 if person_id in on_device:
                     if record["status"] != SyncStatus.ENROLLED:
                         ledger[person_id] = self._record(person, SyncStatus.ENROLLED)
+                        confirmed.append(person.subentry_id)
                     continue
             enrollments.append(person)
         self.progress.total += len(deletions) + len(enrollments)
         self.progress.terminal = entry.title
-        self._notify()
+        # Only these people's statuses changed (the rest at each step, all at the end).
+        self._notify_people(confirmed)
         unconfirmed = False
         try:
             for person_id in deletions:
-                await self._async_delete(entry, person_id)
+                if await self._async_delete(entry, person_id):
+                    after.discard(person_id)
                 removed = ledger.pop(person_id, None)
                 self._step(None if removed is None else removed["subentry_id"])
             client = entry.runtime_data.client
@@ -610,7 +744,7 @@ class RosterSync:
             )
             for start in range(0, len(enrollments), size):
                 chunk = enrollments[start : start + size]
-                photos = [await self._async_photo(entry, person) for person in chunk]
+                photos = await self._async_photos(entry, target, chunk)
                 outcomes = await async_enroll_many(
                     self.hass,
                     entry,
@@ -620,6 +754,7 @@ class RosterSync:
                         if isinstance(photo, bytes)
                     ],
                 )
+                stepped: list[str] = []
                 for person, photo in zip(chunk, photos, strict=True):
                     outcome = (
                         outcomes.get(person.person_id, NO_OUTCOME)
@@ -629,13 +764,18 @@ class RosterSync:
                     sent = isinstance(photo, bytes)
                     if self._note_enrollment(entry, ledger, person, outcome, sent=sent):
                         unconfirmed = True
-                    self._step(person.subentry_id)
+                    if ledger[person.person_id]["status"] == SyncStatus.ENROLLED:
+                        after.add(person.person_id)
+                    self.progress.done += 1
+                    stepped.append(person.subentry_id)
+                # Once per chunk: its people and the progress (issues wait for the run's end).
+                self._notify_people(stepped, issues=False)
         except DeviceTimeoutError as err:
             LOGGER.info("%s stopped answering (%s); trying again later", entry.title, err)
             self._retry_later(target)
             self._save()
             self._notify()
-            return
+            return None
         target.backoff = 0.0
         if unconfirmed:
             # Queued by a device that confirms later: look again once it had the time.
@@ -643,7 +783,9 @@ class RosterSync:
         elif not target.again:
             self._dirty.discard(device_id)
         self._save()
-        self._notify()
+        if not target.again:
+            self._notify()  # a rerun follows at once: it tells everyone at its end
+        return None if unconfirmed else after
 
     def _step(self, subentry_id: str | None) -> None:
         """Count one people command of the run as done (issues wait for the run's end)."""
@@ -652,27 +794,50 @@ class RosterSync:
             subentry_id = ""  # the progress alone: nobody listens to the empty ID
         self._notify(subentry_id)
 
-    async def _async_delete(self, entry: FaceAccessConfigEntry, person_id: str) -> None:
-        """Delete one person from a device; a refusal is logged (silence propagates)."""
+    async def _async_delete(self, entry: FaceAccessConfigEntry, person_id: str) -> bool:
+        """Delete one person from a device; return False on a refusal, which is logged.
+
+        Raises DeviceTimeoutError (silence propagates).
+        """
         try:
             await entry.runtime_data.client.delete([person_id])
         except DeviceTimeoutError:
             raise
         except FaceAccessError as err:
             LOGGER.warning("%s did not delete a person of the roster: %s", entry.title, err)
+            return False
+        return True
 
-    async def _async_photo(
-        self, entry: FaceAccessConfigEntry, person: RosterPerson
-    ) -> bytes | FaceAccessError | OSError:
-        """Return a person's photo normalised for the device, or why there is none.
+    async def _async_photos(
+        self, entry: FaceAccessConfigEntry, target: _Target, people: list[RosterPerson]
+    ) -> list[bytes | FaceAccessError | OSError]:
+        """Return each person's photo normalised for the device, or why there is none.
 
-        One at a time, just before it is sent: a run of hundreds keeps one photo in memory.
+        Per chunk, just before it is sent (a run of hundreds keeps one chunk's photos in
+        memory): the ones read ahead (`_read_ahead`) of the person's current data, the
+        others in up to PHOTO_JOBS executor jobs rather than one per photo.
         """
+        ready: dict[str, asyncio.Future[bytes | FaceAccessError | OSError]] = {}
+        for person in people:
+            ahead = target.ahead.pop(person.subentry_id, None)
+            if ahead is not None and ahead[0] == self._hash(person):
+                ready[person.subentry_id] = ahead[1]
+        left = [person for person in people if person.subentry_id not in ready]
         limits = entry.runtime_data.client.profile.photo_limits
-        try:
-            return await self.hass.async_add_executor_job(_read_photo, person, limits)
-        except (OSError, FaceAccessError) as err:
-            return err
+        share = max(1, -(-len(left) // PHOTO_JOBS))
+        parts = await asyncio.gather(
+            *(
+                self.hass.async_add_executor_job(
+                    _read_photos_of, left[start : start + share], limits
+                )
+                for start in range(0, len(left), share)
+            )
+        )
+        read = iter(photo for part in parts for photo in part)
+        return [
+            await ready[person.subentry_id] if person.subentry_id in ready else next(read)
+            for person in people
+        ]
 
     def _note_enrollment(
         self,
@@ -755,8 +920,8 @@ class RosterSync:
         subentry = None if entry is None else entry.subentries.get(subentry_id)
         if subentry is None:
             return []
-        person = person_of(self.hass, subentry)
-        current = person_hash(person)
+        person = self._person(subentry)
+        current = self._hash(person)
         registry = dr.async_get(self.hass)
         statuses: list[TerminalStatus] = []
         seen: set[str] = set()
@@ -819,12 +984,24 @@ class RosterSync:
         times = [t.time for t in self.terminal_statuses(subentry_id) if t.time is not None]
         return max(times, default=None)
 
-    def _update_issues(self) -> None:
-        """Raise a repair issue for each person no terminal takes; clear the others'."""
+    def _update_issues(self, subentry_ids: Iterable[str] | None = None) -> None:
+        """Raise a repair issue for each person no terminal takes; clear the others'.
+
+        With `subentry_ids`, for these people only (the others' did not change).
+        """
         entry = self.hass.config_entries.async_get_entry(self.entry.entry_id)
         if entry is None:
             return
-        for subentry_id, subentry in entry.subentries.items():
+        subentries = (
+            entry.subentries.items()
+            if subentry_ids is None
+            else [
+                (sid, subentry)
+                for sid in subentry_ids
+                if (subentry := entry.subentries.get(sid)) is not None
+            ]
+        )
+        for subentry_id, subentry in subentries:
             issue_id = f"{ISSUE_NOT_ENROLLED}_{subentry_id}"
             statuses = self.terminal_statuses(subentry_id)
             if statuses and all(t.status is SyncStatus.FAILED for t in statuses):
