@@ -5,6 +5,7 @@ The transport and the responder playing the device are those of test_hfsecurity_
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -38,11 +39,13 @@ from .test_hfsecurity_client import (
 
 
 @pytest.fixture
-async def camera() -> Harness:
-    """Return a started client with the camera's variant."""
+async def camera() -> AsyncGenerator[Harness]:
+    """Return a started client with the camera's variant; stopped after the test."""
     harness = Harness(variant=CAMERA)
     await harness.client.start()
-    return harness
+    yield harness
+    # Its background reads (the upload configuration after the first answer) end with it.
+    await harness.client.stop()
 
 
 def push_acks(harness: Harness) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ its own commands echoed by its `<prefix>/<id>/#` subscription as it does in the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import itertools
@@ -195,11 +195,13 @@ class Harness:
 
 
 @pytest.fixture
-async def harness() -> Harness:
-    """Return a started client on the default prefix with sync_time on."""
+async def harness() -> AsyncGenerator[Harness]:
+    """Return a started client on the default prefix with sync_time on; stopped after."""
     harness = Harness()
     await harness.client.start()
-    return harness
+    yield harness
+    # Its background reads (the upload configuration after the first answer) end with it.
+    await harness.client.stop()
 
 
 def rec_push(record_id: str | None = "381", **info: Any) -> dict[str, Any]:
@@ -692,6 +694,7 @@ async def test_acks_are_matched_by_message_id() -> None:
         )
     assert (await first).firmware == "v1"
     assert (await second).firmware == "v2"
+    await harness.client.stop()
 
 
 async def test_ack_matched_by_message_id_whatever_its_operator_case() -> None:
@@ -705,6 +708,7 @@ async def test_ack_matched_by_message_id_whatever_its_operator_case() -> None:
         {"messageId": request.message["messageId"], "operator": "versions-ack", "info": {}},
     )
     assert (await task).firmware is None
+    await harness.client.stop()
 
 
 async def test_query_info_sets_the_clock_once(harness: Harness) -> None:

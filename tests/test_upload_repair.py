@@ -368,8 +368,10 @@ async def capture(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> AsyncIterator[FaceCaptureSimulator]:
     """A simulated face-capture terminal serving on a free port; Home Assistant's HTTP too."""
-    await serve(hass, hass_client_no_auth)
+    # Before the first client starts Home Assistant's HTTP application, which then takes no
+    # more views (Home Assistant 2026.10).
     assert await async_setup_component(hass, "repairs", {})
+    await serve(hass, hass_client_no_auth)
     async with face_capture_terminal(hass) as simulator:
         yield simulator
 
