@@ -18,14 +18,17 @@ from tests.test_bench import REPO, assert_every_row
 
 
 def test_smoke_run_writes_every_row(tmp_path: Path) -> None:
-    subprocess.run(
+    run = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
         cwd=REPO,
         check=False,
         timeout=900,
+        capture_output=True,
+        text=True,
     )
     written = list(tmp_path.glob("*.json"))
-    assert len(written) == 1
+    # A run that wrote nothing says why in its last lines.
+    assert len(written) == 1, (run.returncode, run.stdout[-3000:], run.stderr[-3000:])
     results = json.loads(written[0].read_text(encoding="utf-8"))
     assert results["errors"] == {}
     assert_every_row(results)
