@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory
 from .coordinator import FaceAccessCoordinator
 from .entity import FaceAccessEntity, FaceAccessEntityDescription, platform_setup
 from .errors import translated_errors
-from .protocols.client import SettingsClient
+from .protocols.client import SettingsClient, capable
 from .protocols.model import Capability, UnsupportedError
 
 # Devices take one command at a time; a second press waits for the first.
@@ -36,8 +36,8 @@ async def _open_door(coordinator: FaceAccessCoordinator) -> None:
 
 async def _reboot(coordinator: FaceAccessCoordinator) -> None:
     """Restart the device; it goes offline and its `Online` brings it back."""
-    client = coordinator.client
-    if not isinstance(client, SettingsClient):
+    client = capable(coordinator.client, SettingsClient, Capability.REBOOT)
+    if client is None:
         raise UnsupportedError("this device cannot be restarted remotely")
     await client.reboot()
 

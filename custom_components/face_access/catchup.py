@@ -39,7 +39,7 @@ import voluptuous as vol
 
 from .const import ATTR_DEVICE_ID, ATTR_END, ATTR_START, DOMAIN, LOGGER, SERVICE_FETCH_RECORDS
 from .errors import translate
-from .protocols.client import CatchUpClient
+from .protocols.client import CatchUpClient, capable
 from .protocols.model import AccessRecord, Capability, FaceAccessError, UnsupportedError
 
 if TYPE_CHECKING:
@@ -119,12 +119,7 @@ class CatchUp:
     @property
     def client(self) -> CatchUpClient | None:
         """Return the client as a CatchUpClient where its device can send past records."""
-        client = self._entry.runtime_data.client
-        if isinstance(client, CatchUpClient) and (
-            Capability.CATCH_UP in client.profile.capabilities
-        ):
-            return client
-        return None
+        return capable(self._entry.runtime_data.client, CatchUpClient, Capability.CATCH_UP)
 
     async def async_load(self, *, online: Callable[[], bool]) -> list[str]:
         """Read the saved history; return the saved record keys, oldest first.

@@ -33,7 +33,7 @@ from .const import (
     LOGGER,
 )
 from .protocols import images
-from .protocols.client import DeviceClient, SettingsClient, UploadCheckClient
+from .protocols.client import DeviceClient, SettingsClient, UploadCheckClient, capable
 from .protocols.model import (
     AccessKind,
     AccessRecord,
@@ -516,12 +516,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     @property
     def settings_client(self) -> SettingsClient | None:
         """Return the client as a SettingsClient where its device has settings, else None."""
-        client = self.client
-        if isinstance(client, SettingsClient) and (
-            Capability.SETTINGS in client.profile.capabilities
-        ):
-            return client
-        return None
+        return capable(self.client, SettingsClient, Capability.SETTINGS)
 
     async def _async_read_settings(self) -> None:
         """Read the device's settings (set-up and every reconnect); silence keeps the last."""
@@ -551,12 +546,7 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
     @property
     def upload_check_client(self) -> UploadCheckClient | None:
         """Return the client as an UploadCheckClient where it can check uploads, else None."""
-        client = self.client
-        if isinstance(client, UploadCheckClient) and (
-            Capability.UPLOAD_CHECK in client.profile.capabilities
-        ):
-            return client
-        return None
+        return capable(self.client, UploadCheckClient, Capability.UPLOAD_CHECK)
 
     async def _async_check_uploads(self) -> None:
         """Raise or clear the "uploads off" repair (set-up and every reconnect)."""

@@ -48,7 +48,7 @@ from .batch_enroll import async_enroll_many
 from .const import CONF_ROSTER_OWNS_LIST, DOMAIN, LOGGER, SIGNAL_DEVICE_LOADED
 from .coordinator import FaceAccessConfigEntry
 from .protocols import images
-from .protocols.client import BatchEnrollClient
+from .protocols.client import BatchEnrollClient, capable
 from .protocols.model import (
     Capability,
     CommandResult,
@@ -738,8 +738,7 @@ class RosterSync:
             # memory together); any other one person at a time, as it paces itself anyway.
             size = (
                 BATCH_PEOPLE
-                if Capability.BATCH_ENROLL in client.profile.capabilities
-                and isinstance(client, BatchEnrollClient)
+                if capable(client, BatchEnrollClient, Capability.BATCH_ENROLL) is not None
                 else 1
             )
             for start in range(0, len(enrollments), size):

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .http import HttpReply, HttpRequest
 from .model import (
+    Capability,
     CommandResult,
     DeviceInfo,
     DeviceMessage,
@@ -229,6 +230,18 @@ class BatchEnrollClient(Protocol):
         error). Never raises for one person's failure.
         """
         ...
+
+
+def capable[T](client: DeviceClient, kind: type[T], capability: Capability) -> T | None:
+    """Return `client` as the optional protocol `kind` where its profile has `capability`.
+
+    The one way the owner asks for an optional part of the contract (`SettingsClient`,
+    `UploadCheckClient`, `CatchUpClient`, `BatchEnrollClient`): a client offers it by
+    implementing it and declaring its capability. None where either is missing.
+    """
+    if isinstance(client, kind) and capability in client.profile.capabilities:
+        return client
+    return None
 
 
 class StateStore(Protocol):
