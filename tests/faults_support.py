@@ -100,6 +100,23 @@ def integration_tasks() -> list[asyncio.Task[Any]]:
     return found
 
 
+LEFTOVER_GRACE = 3.0
+"""Real seconds a task may take to see its visit end (shorter than every command timeout).
+
+A read started when the device came back waits for its next heartbeat, a send for the
+broker's socket: both end within a second or two. A waiter the integration forgot waits
+for a timeout (8 s and more here) or for ever, and is still there after this grace.
+"""
+
+
+async def outliving(tasks: Callable[[], list[asyncio.Task[Any]]]) -> list[asyncio.Task[Any]]:
+    """Return what `tasks()` still lists after up to LEFTOVER_GRACE seconds of real time."""
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    while (left := tasks()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return left
+
+
 def fire_in(hass: HomeAssistant, seconds: float) -> None:
     """Run every timer due within `seconds` from now at once (a compressed timeline).
 
