@@ -237,7 +237,10 @@ async def _start_huaan(env: Env) -> Device:
     port = simulator.address[1]
     result = await add_by_address(env.hass, "face_capture_http", port, USER, PASSWORD)
     entry = result["result"]
-    # The settings and upload check read after set-up, in the background: before any case.
+    # The settings and upload check read after set-up, in the background, create the
+    # settings entities: before any case. The read may also wait for the device's first
+    # request, which comes from the simulator's thread after set-up.
+    await until(lambda: bool(entry.runtime_data.coordinator.data.settings))
     await env.hass.async_block_till_done(wait_background_tasks=True)
     client = entry.runtime_data.client
     # A poll is held until a command is queued, 10 s by default; the fuzz queues none.

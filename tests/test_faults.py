@@ -46,6 +46,7 @@ from tests.faults_support import (
     QUEUES,
     RIGS,
     AccessEvents,
+    HuaanRig,
     MqttRig,
     Resources,
     Rig,
@@ -266,7 +267,7 @@ async def test_a_flapping_device_changes_availability_once_per_change(
                 # What waited on the device's last visit ends with it (a send still on
                 # the broker's socket may take a moment: `outliving` gives it that).
                 survivors += await outliving(
-                    lambda: [task for task in integration_tasks() if task in previous]
+                    lambda visit=previous: [t for t in integration_tasks() if t in visit]
                 )
                 # Taken while nothing is under way: what is allocated now is what is kept.
                 memory.append(_allocated_by_the_integration())
@@ -299,6 +300,39 @@ def _allocated_by_the_integration() -> int:
         [tracemalloc.Filter(True, "*/custom_components/face_access/*")]
     )
     return sum(stat.size for stat in snapshot.statistics("filename"))
+
+
+# ---- a device changed on its own page while it was away ------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", ["face_capture_http"])
+async def test_a_polled_device_shows_settings_changed_while_it_was_away(
+    hass: HomeAssistant, rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A device Home Assistant polls and that never calls on its own (the Huaan terminal in
+    push mode) shows its settings from set-up on, and a setting changed on its own web page
+    while it was away shows once it answers again. Only a polled device has no message of
+    its own that would start the read; the others announce their return.
+    """
+    assert isinstance(rig, HuaanRig)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    threshold = rig.entity_id("number", "face_threshold")
+    assert _state(hass, threshold) == "80.0"
+
+    await rig.go_away()
+    face = rig.sim.app_params["face"]
+    rig.sim.set_app_params("face", {**face, "match_score": 90})
+    await rig.come_back()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert _state(hass, threshold) == "90.0"
+    assert _errors(caplog) == []
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Return an entity's state (None when it has none)."""
+    state = hass.states.get(entity_id)
+    return None if state is None else state.state
 
 
 # ---- unload and reload in the middle of a burst --------------------------------------------------

@@ -101,7 +101,7 @@ class Run:
         if not self.adapter.http:
             answer = Answer(published=self.device.published())
         problems = _escapes(caplog.records)
-        changed = self.snapshot() != before or len(self.events) > events
+        changed = _changes(before, self.snapshot(), self.events[events:])
         outcome, wrong = self._judge(mutant, answer, changed)
         problems += wrong
         problems += _log_problems(caplog.records, self.names, mutant)
@@ -111,12 +111,15 @@ class Run:
         fuzz_report.record(self.adapter.protocol, path, mutant.kind, outcome, seconds)
         assert not problems, f"{mutant.kind} on {path}: {problems}"
 
-    def _judge(self, mutant: Mutant, answer: Answer, changed: bool) -> tuple[str, list[str]]:
-        """Return the outcome of a case and what was wrong with the answer."""
+    def _judge(self, mutant: Mutant, answer: Answer, changed: list[str]) -> tuple[str, list[str]]:
+        """Return the outcome of a case and what was wrong with the answer.
+
+        `changed` names what the input changed (`_changes`): nothing, for a refused one.
+        """
         problems: list[str] = []
         if answer.status is None:
             # MQTT: no error acks exist for pushes; what was taken shows as acks or state.
-            accepted = changed or bool(answer.published)
+            accepted = bool(changed) or bool(answer.published)
         elif answer.status == 200:
             accepted = True
             if answer.body:
@@ -138,7 +141,7 @@ class Run:
         if mutant.kind == "wrong_content_type" and answer.status != 200:
             problems.append(f"a good body refused for its Content-Type ({answer.status})")
         if not accepted and changed:
-            problems.append("a refused input changed a state or fired an event")
+            problems.append(f"a refused input changed {', '.join(changed)}")
         return (fuzz_report.ACCEPTED if accepted else fuzz_report.REFUSED), problems
 
     async def _good_record_processed(self) -> list[str]:
@@ -168,6 +171,20 @@ class Run:
         ):
             problems.append("the next good record was not acknowledged")
         return problems
+
+
+def _changes(
+    before: dict[str, Any], after: dict[str, Any], events: list[dict[str, Any]]
+) -> list[str]:
+    """Name what changed between two `Run.snapshot`s, and the events fired meanwhile."""
+    gone = (None, {})
+    changed = [
+        f"{entity_id} ({before.get(entity_id, gone)[0]!r} -> {after.get(entity_id, gone)[0]!r})"
+        for entity_id in sorted(before.keys() | after.keys())
+        if before.get(entity_id) != after.get(entity_id)
+    ]
+    changed += [f"an event of type {event.get('type')!r}" for event in events]
+    return changed
 
 
 def _escapes(records: list[logging.LogRecord], ignore: tuple[str, ...] = ()) -> list[str]:

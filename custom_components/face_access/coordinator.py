@@ -456,12 +456,18 @@ class FaceAccessCoordinator(DataUpdateCoordinator[DeviceState]):
         if online:
             # Before the message that brought it back moves the newest record on.
             self.catch_up.device_online()
-            if self.update_interval is not None and self.upload_check_client is not None:
-                # A polled device is not asked about itself at a reconnect (a pushing one
-                # is): one whose uploads go elsewhere would never be checked.
+            if self.update_interval is not None:
+                # A pushing device is asked about itself by the message that brought it
+                # back; a polled one (its first poll at set-up included) is read here, or
+                # its settings and uploads would wait for a message it may never send.
                 self.config_entry.async_create_background_task(
-                    self.hass, self._async_check_uploads(), "face_access upload check"
+                    self.hass, self._async_read_polled_device(), "face_access settings read"
                 )
+
+    async def _async_read_polled_device(self) -> None:
+        """Read a polled device's settings and check its uploads (set-up, every reconnect)."""
+        await self._async_read_settings()
+        await self._async_check_uploads()
 
     def _merge_info(self, info: DeviceInfo) -> None:
         """Keep what the device said about itself and mirror it in the device registry."""
