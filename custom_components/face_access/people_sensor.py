@@ -31,7 +31,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .roster import PEOPLE_UNIQUE_ID, SUBENTRY_PERSON
-from .sync import PERSON_DEVICE, EnrollmentState, RosterSync, get_sync
+from .sync import PERSON_DEVICE, RosterSync, get_sync
+from .sync_model import EnrollmentState
 
 
 def person_device_info(entry: ConfigEntry, subentry_id: str) -> DeviceInfo:
