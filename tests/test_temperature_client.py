@@ -8,6 +8,7 @@ That the protocol works over real sockets is shown by test_e2e_temperature.py.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable
 import copy
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from custom_components.face_access.protocols.model import (
     AccessRecord,
     Alive,
     Capability,
+    CommandResult,
     Connectivity,
     DeviceAlarm,
     DeviceMessage,
@@ -481,6 +483,39 @@ async def test_several_people_are_deleted_in_batches_of_20(tablet: Tablet) -> No
 
     result = await task
     assert result.message == "23 of 25; not: p03 (failed), p24 (busy)"
+
+
+async def test_a_batch_import_chains_its_chunks_and_keeps_its_photos_out_of_the_store(
+    tablet: Tablet, store: MemoryStore
+) -> None:
+    """§7: an import of 25 goes as chunks of 20 and 5, the second in the reply to the
+    first's `type` 9, with a result per person. The photos are never written to the saved
+    queue (they were rewritten at every POST: 139 MB for 200 people); the roster sync keeps
+    its own pending work across restarts instead.
+    """
+    await tablet.greet()
+    ids = [f"p{i:02d}" for i in range(25)]
+    task = asyncio.create_task(tablet.client.enroll_batch([_enrollment(pid) for pid in ids]))
+    await _until_queued(tablet.client, 2)
+    photo = base64.b64encode(PHOTO).decode()
+    saved = [json.dumps(store.data)]
+
+    first = await tablet.heartbeat()
+    assert first is not None
+    chunk = first["facelib_batch"]["personList"]
+    saved.append(json.dumps(store.data))
+    reply = await tablet.post(_batch_result(chunk, failed={"p03": 1}))
+    second = json.loads(reply.body)["facelib_batch"]["personList"]
+    saved.append(json.dumps(store.data))
+    last = await tablet.post(_batch_result(second, failed={}))
+    outcomes = await task
+
+    assert [p["id"] for p in chunk] == ids[:20]
+    assert [p["id"] for p in second] == ids[20:]
+    assert last == HttpReply(200)
+    assert isinstance(outcomes["p03"], DeviceRefusedError)
+    assert all(isinstance(outcomes[pid], CommandResult) for pid in ids if pid != "p03")
+    assert not any(photo in text or "facelib_batch" in text for text in saved)
 
 
 def _batch_result(chunk: list[dict[str, Any]], failed: dict[str, int]) -> dict[str, Any]:

@@ -53,7 +53,8 @@ _FACELIB = "facelib"  # the next heartbeat's `seq` (§3.4 L89-L95)
 _QUERY = "query"  # a `type` 4 (§3.4 L315)
 _CONTROL = "control"  # a `type` 12 with the same `seq` (§12)
 _CONFIG = "config"  # a `type` 10 with settings (§9)
-_BATCH = "batch"  # a `type` 9 per chunk (§7)
+_BATCH = "batch"  # a `type` 9 per chunk (§7): a deletion
+_BATCH_ADD = "batch_add"  # a `type` 9 (§7): an import of up to 20, built when queued
 _TIME_SET = "time_set"  # nothing (§3.3)
 _CONFIG_SET = "config_set"  # a `type` 10 with the same `seq` and an `errcode` (§9)
 _REBOOT = "reboot"  # nothing (§11): done once delivered
@@ -66,6 +67,7 @@ _KINDS = frozenset(
         _CONTROL,
         _CONFIG,
         _BATCH,
+        _BATCH_ADD,
         _TIME_SET,
         _CONFIG_SET,
         _REBOOT,
@@ -76,6 +78,7 @@ _KINDS = frozenset(
 # Delivered and forgotten: nothing confirms them.
 _UNCONFIRMED = frozenset({_TIME_SET, _REBOOT})
 _INTERNAL = frozenset({_CONFIG, _TIME_SET})  # queued by the client itself, ahead of users'
+_BATCH_KINDS = frozenset({_BATCH, _BATCH_ADD})  # confirmed by `type` 9, chained (§7)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -146,7 +149,10 @@ class TemperatureHttpClient:
             # Rebuilt at every boot of the tablet, and stale once Home Assistant restarted;
             # a restart asked for before Home Assistant restarted must not happen later.
             # The retransmission query and set have a caller waiting now, or none at all.
-            transient={_TIME_SET, _REBOOT, _REUPLOAD, _REUPLOAD_SET},
+            # A batch import is not saved: 20 photos a chunk, rewritten at every POST, cost
+            # 3 s per 200 people; its caller, the roster sync, keeps its own pending work
+            # across restarts and sends what the tablet lacks again.
+            transient={_TIME_SET, _REBOOT, _REUPLOAD, _REUPLOAD_SET, _BATCH_ADD},
             state=self._saved_state,
         )
         self._config = codec.TabletConfig()
@@ -282,7 +288,8 @@ class TemperatureHttpClient:
         one the reply to the previous chunk's `type` 9 (the batch chain, L1359-L1375). A
         person's `result` 0 is a CommandResult, another a DeviceRefusedError with the
         document's reason and the result as its code; people of a chunk not confirmed
-        within the confirmation time are pending (they stay queued). A person the tablet
+        within the confirmation time are pending (they stay queued until Home Assistant
+        stops: batch imports are not saved, see `__init__`). A person the tablet
         cannot take is an InvalidRequestError, never queued. `photo_urls` is ignored.
         """
         outcomes: BatchOutcome = {}
@@ -304,7 +311,7 @@ class TemperatureHttpClient:
             await self._queue.submit(
                 _Entry(
                     seq=0,
-                    kind=_BATCH,
+                    kind=_BATCH_ADD,
                     person_ids=chunk,
                     command=codec.batch_add([people[pid] for pid in chunk]),
                 )
@@ -718,17 +725,20 @@ class TemperatureHttpClient:
         """Return the body that delivers an entry (a batch: its next chunk)."""
         if entry.kind == _CONTROL:
             return codec.control_open(entry.seq)
+        if entry.kind == _BATCH_ADD:
+            entry.chunks_sent += 1
+            return entry.command
         if entry.kind == _BATCH:
             start = entry.chunks_sent * codec.BATCH_SIZE
             entry.chunks_sent += 1
-            if entry.command:  # an import of up to 20, built when queued (`enroll_batch`)
-                return entry.command
             return codec.batch_delete(entry.person_ids[start : start + codec.BATCH_SIZE])
         return entry.command
 
     def _on_batch_result(self, results: dict[str, int]) -> dict[str, Any] | None:
         """Take a chunk's results; reply with the next chunk, or finish the batch (§7)."""
-        flight = self._queue.in_flight(_BATCH)
+        flight = self._queue.find(
+            lambda entry: entry.delivered is not None and entry.kind in _BATCH_KINDS
+        )
         if flight is None:
             _LOGGER.debug("Tablet %s sent a batch result nobody asked for", self.cid)
             return None
@@ -739,7 +749,11 @@ class TemperatureHttpClient:
         self._finish(flight, {pid: flight.results.get(pid, -1) for pid in flight.person_ids})
         # The chain goes on with the next queued batch, if that is what goes out next.
         following = self._next_entry()
-        if following is None or following.kind != _BATCH or following.delivered is not None:
+        if (
+            following is None
+            or following.kind not in _BATCH_KINDS
+            or following.delivered is not None
+        ):
             return None
         following.delivered = self._now().timestamp()
         following.heartbeats = 0
