@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from functools import partial
 import io
@@ -32,6 +32,7 @@ from custom_components.face_access.protocols.face_capture_http import (
     codec as face_capture_codec,
 )
 from custom_components.face_access.protocols.hfsecurity_mqtt import (
+    DEFAULT_COMMAND_TIMEOUT,
     HFSecurityMqttClient,
     codec as hfsecurity_codec,
 )
@@ -68,6 +69,8 @@ OTHER_ID = "1305434"
 PHOTO_URL = "http://photos.example/ada.jpg"
 TITLE = f"Face terminal {DEVICE_ID}"
 OTHER_TITLE = f"Face terminal {OTHER_ID}"
+SILENT_TIMEOUT = 0.2
+"""Seconds a client waits for an ack in tests of silent devices (not the default 15 s)."""
 
 
 @pytest.fixture
@@ -96,6 +99,77 @@ async def call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> dict[
     return response
 
 
+async def enroll(hass: HomeAssistant, device_id: str | list[str], **fields: Any) -> dict[str, Any]:
+    """Enroll Ada (E012) on `device_id`; `fields` give the photo and may change the rest."""
+    return await call(
+        hass,
+        "enroll_person",
+        {"device_id": device_id, "person_id": "E012", "name": "Ada", **fields},
+    )
+
+
+async def enroll_refused(
+    terminal: FakeTerminal, key: str, *, device_id: str | list[str] | None = None, **fields: Any
+) -> ServiceValidationError:
+    """Enroll as `enroll` does, expecting a validation error `key`; return that error.
+
+    The target is the fixture's terminal unless `device_id` says otherwise. A refused call
+    must not have told any device to store anyone.
+    """
+    hass = terminal.hass
+    with pytest.raises(ServiceValidationError) as err:
+        await enroll(hass, ha_device_id(hass) if device_id is None else device_id, **fields)
+    assert err.value.translation_key == key
+    assert published(terminal.mqtt_mock, "EditPerson") == []
+    return err.value
+
+
+async def enrolled_photo(terminal: FakeTerminal, **photo: Any) -> Image.Image:
+    """Enroll Ada on the fixture's terminal from `photo` (a photo_* field); return what it got.
+
+    Checks that the call reports her enrolled and that exactly one EditPerson went out.
+    """
+    device = ha_device_id(terminal.hass)
+    response = await enroll(terminal.hass, device, **photo)
+    assert response["results"][device]["status"] == "enrolled"
+    (message,) = published(terminal.mqtt_mock, "EditPerson")
+    return sent_photo(message)
+
+
+async def set_up_terminals(
+    terminal: FakeTerminal, *device_ids: str, command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+) -> list[str]:
+    """Set up a face terminal's entry per ID, answered by `terminal`; return their device ids.
+
+    Takes the fake terminal, already told its answers, because the clients ask their devices
+    while they are set up. A short `command_timeout` keeps tests of silent devices quick.
+    """
+    with patch(
+        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
+        partial(HFSecurityMqttClient, command_timeout=command_timeout),
+    ):
+        for device_id in device_ids:
+            await setup_entry(terminal.hass, terminal_entry(device_id))
+    return [ha_device_id(terminal.hass, device_id) for device_id in device_ids]
+
+
+def remove_capability(hass: HomeAssistant, device_id: str, capability: Capability) -> None:
+    """Make a set-up terminal's protocol lack `capability`, as a device without the command."""
+    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
+    assert entry is not None
+    client = entry.runtime_data.client
+    assert isinstance(client, HFSecurityMqttClient)
+    profile = client.profile
+    client.variant = replace(
+        client.variant, profile=replace(profile, capabilities=profile.capabilities - {capability})
+    )
+
+
+def one_result(device: str, status: str, reason: str, message: str) -> dict[str, Any]:
+    """Return the response of a call on one device that ended in `status`."""
+    return {"results": {device: {"status": status, "reason": reason, "message": message}}}
+
+
 def sent_photo(message: dict[str, Any]) -> Image.Image:
     """Return the photo an EditPerson carried, checking that it is a JPEG data URI."""
     pic = message["info"]["pic"]
@@ -117,26 +191,9 @@ async def test_enroll_from_a_file(
     """A person with a photo from an allow-listed file lands on the device as EditPerson."""
     device = ha_device_id(hass)
 
-    response = await call(
-        hass,
-        "enroll_person",
-        {
-            "device_id": device,
-            "person_id": "E012",
-            "name": "Ada Lovelace",
-            "photo_path": str(photo_file),
-        },
-    )
+    response = await enroll(hass, device, name="Ada Lovelace", photo_path=str(photo_file))
 
-    assert response == {
-        "results": {
-            device: {
-                "status": "enrolled",
-                "reason": f"{TITLE} stored the person",
-                "message": "enrolled",
-            }
-        }
-    }
+    assert response == one_result(device, "enrolled", f"{TITLE} stored the person", "enrolled")
     (message,) = published(mqtt_mock, "EditPerson")
     assert message["_topic"] == f"{PREFIX}/{DEVICE_ID}"
     assert message["_retain"] is False
@@ -155,19 +212,16 @@ async def test_enroll_with_card_validity_and_block_list(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, photo_file: Path
 ) -> None:
     """Card number, validity period and block list reach the device in its own fields."""
-    await call(
+    await enroll(
         hass,
-        "enroll_person",
-        {
-            "device_id": [ha_device_id(hass)],
-            "person_id": "E013",
-            "name": "Grace",
-            "photo_path": str(photo_file),
-            "card_number": "1369406761",
-            "valid_from": "2026-12-01 08:00:00",
-            "valid_until": "2027-01-31 18:30:00",
-            "list": "block",
-        },
+        [ha_device_id(hass)],
+        person_id="E013",
+        name="Grace",
+        photo_path=str(photo_file),
+        card_number="1369406761",
+        valid_from="2026-12-01 08:00:00",
+        valid_until="2027-01-31 18:30:00",
+        list="block",
     )
 
     (message,) = published(mqtt_mock, "EditPerson")
@@ -185,16 +239,13 @@ async def test_enroll_validity_with_a_time_zone(
 ) -> None:
     """Times with a zone are sent as Home Assistant's local time (the device has no zone)."""
     await hass.config.async_set_time_zone("Europe/Berlin")
-    await call(
+    await enroll(
         hass,
-        "enroll_person",
-        {
-            "device_id": ha_device_id(hass),
-            "person_id": "E014",
-            "name": "Edsger",
-            "photo_path": str(photo_file),
-            "valid_until": "2026-12-24T17:00:00+00:00",
-        },
+        ha_device_id(hass),
+        person_id="E014",
+        name="Edsger",
+        photo_path=str(photo_file),
+        valid_until="2026-12-24T17:00:00+00:00",
     )
 
     (message,) = published(mqtt_mock, "EditPerson")
@@ -204,52 +255,25 @@ async def test_enroll_validity_with_a_time_zone(
 
 
 async def test_enroll_from_a_url(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """The photo can come from a URL."""
-    photo = make_photo("JPEG", (1600, 1200))
-    aioclient_mock.get(PHOTO_URL, content=photo)
-    device = ha_device_id(hass)
+    aioclient_mock.get(PHOTO_URL, content=make_photo("JPEG", (1600, 1200)))
 
-    response = await call(
-        hass,
-        "enroll_person",
-        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_url": PHOTO_URL},
-    )
+    photo = await enrolled_photo(terminal, photo_url=PHOTO_URL)
 
-    assert response["results"][device]["status"] == "enrolled"
     assert aioclient_mock.call_count == 1
-    (message,) = published(mqtt_mock, "EditPerson")
     # Scaled down to the terminal's 1080 pixels.
-    assert sent_photo(message).size == (1080, 810)
+    assert photo.size == (1080, 810)
 
 
 async def test_enroll_from_a_url_that_fails(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """A photo URL that answers 404 is the caller's problem, and nothing is sent."""
     aioclient_mock.get(PHOTO_URL, status=404)
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_url": PHOTO_URL,
-            },
-        )
-
-    assert err.value.translation_key == "photo_unavailable"
-    assert published(mqtt_mock, "EditPerson") == []
+    await enroll_refused(terminal, "photo_unavailable", photo_url=PHOTO_URL)
 
 
 @pytest.fixture
@@ -281,168 +305,103 @@ async def photo_server(socket_enabled: None) -> AsyncIterator[tuple[str, bytes]]
 
 
 async def test_enroll_from_a_url_served_in_pieces(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    photo_server: tuple[str, bytes],
+    terminal: FakeTerminal, photo_server: tuple[str, bytes]
 ) -> None:
     """A photo that arrives over the network in many pieces is read whole."""
     url, _ = photo_server
 
-    await call(
-        hass,
-        "enroll_person",
-        {"device_id": ha_device_id(hass), "person_id": "E012", "name": "Ada", "photo_url": url},
-    )
+    photo = await enrolled_photo(terminal, photo_url=url)
 
-    (message,) = published(mqtt_mock, "EditPerson")
-    assert sent_photo(message).size == (900, 700)
+    assert photo.size == (900, 700)
 
 
-async def test_enroll_from_a_camera(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
-) -> None:
+async def test_enroll_from_a_camera(hass: HomeAssistant, terminal: FakeTerminal) -> None:
     """The photo can be a camera's current picture."""
-    photo = make_photo("JPEG", (640, 480))
     with patch(
         "homeassistant.components.camera.async_get_image",
-        return_value=CameraImage("image/jpeg", photo),
+        return_value=CameraImage("image/jpeg", make_photo("JPEG", (640, 480))),
     ) as get_image:
-        response = await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_camera": "camera.front_door",
-            },
-        )
+        photo = await enrolled_photo(terminal, photo_camera="camera.front_door")
 
     get_image.assert_awaited_once_with(hass, "camera.front_door")
-    assert response["results"][ha_device_id(hass)]["status"] == "enrolled"
-    (message,) = published(mqtt_mock, "EditPerson")
-    assert sent_photo(message).size == (640, 480)
+    assert photo.size == (640, 480)
 
 
-async def test_enroll_from_a_camera_without_picture(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
-) -> None:
+async def test_enroll_from_a_camera_without_picture(terminal: FakeTerminal) -> None:
     """A camera that cannot give a picture is reported as the photo being unavailable."""
-    with (
-        patch(
-            "homeassistant.components.camera.async_get_image",
-            side_effect=HomeAssistantError("Camera is off"),
-        ),
-        pytest.raises(ServiceValidationError) as err,
+    with patch(
+        "homeassistant.components.camera.async_get_image",
+        side_effect=HomeAssistantError("Camera is off"),
     ):
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_camera": "camera.front_door",
-            },
-        )
-
-    assert err.value.translation_key == "photo_unavailable"
-    assert published(mqtt_mock, "EditPerson") == []
+        await enroll_refused(terminal, "photo_unavailable", photo_camera="camera.front_door")
 
 
-async def test_enroll_from_a_path_outside_the_allowlist(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, tmp_path: Path
+@pytest.mark.parametrize(
+    ("path", "content", "key"),
+    [
+        # Refused before it is read.
+        pytest.param(
+            "elsewhere/face.jpg", make_photo(), "photo_path_not_allowed", id="outside the allowlist"
+        ),
+        pytest.param(
+            "allowed/notes.jpg", b"these are not pixels" * 100, "invalid_photo", id="not a photo"
+        ),
+        pytest.param("allowed/nobody.jpg", None, "photo_unavailable", id="no such file"),
+    ],
+)
+async def test_enroll_from_a_file_that_will_not_do(
+    hass: HomeAssistant,
+    terminal: FakeTerminal,
+    tmp_path: Path,
+    path: str,
+    content: bytes | None,
+    key: str,
 ) -> None:
-    """A file outside allowlist_external_dirs is refused before it is read."""
-    secret = tmp_path / "elsewhere" / "face.jpg"
-    secret.parent.mkdir()
-    secret.write_bytes(make_photo())
+    """A file outside allowlist_external_dirs, no picture or not there is refused; nothing is sent.
+
+    Only `allowed` is allow-listed.
+    """
+    photo = tmp_path / path
+    photo.parent.mkdir()
+    if content is not None:
+        photo.write_bytes(content)
     hass.config.allowlist_external_dirs = {str(tmp_path / "allowed")}
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_path": str(secret),
-            },
-        )
-
-    assert err.value.translation_key == "photo_path_not_allowed"
-    assert published(mqtt_mock, "EditPerson") == []
-
-
-async def test_enroll_with_a_file_that_is_not_a_photo(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, tmp_path: Path
-) -> None:
-    """A file that is no picture is refused with a validation error; nothing is sent."""
-    path = tmp_path / "notes.jpg"
-    path.write_bytes(b"these are not pixels" * 100)
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_path": str(path),
-            },
-        )
-
-    assert err.value.translation_key == "invalid_photo"
-    assert published(mqtt_mock, "EditPerson") == []
+    await enroll_refused(terminal, key, photo_path=str(photo))
 
 
 async def test_enroll_refused_by_the_device(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, photo_file: Path
+    hass: HomeAssistant, terminal: FakeTerminal, photo_file: Path
 ) -> None:
     """A device's refusal reaches the user with the device's reason."""
     terminal.refuse("EditPerson", "Face feature extraction failed", "467")
 
     with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_path": str(photo_file),
-            },
-        )
+        await enroll(hass, ha_device_id(hass), photo_path=str(photo_file))
 
     assert not isinstance(err.value, ServiceValidationError)
     assert err.value.translation_key == "device_refused"
     assert "Face feature extraction failed" in str(err.value)
 
 
+async def enroll_where_the_other_refuses(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, photo_file: Path
+) -> tuple[dict[str, Any], str, str]:
+    """Enroll Ada on two terminals, OTHER_ID refusing her face (code 467).
+
+    Returns the call's response and the two device ids, DEVICE_ID's first.
+    """
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.refuse("EditPerson", "Face feature extraction failed", "467", device_id=OTHER_ID)
+    first, second = await set_up_terminals(terminal, DEVICE_ID, OTHER_ID)
+    return await enroll(hass, [first, second], photo_path=str(photo_file)), first, second
+
+
 async def test_enroll_on_two_devices_where_one_fails(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, photo_file: Path
 ) -> None:
     """With several devices, each gets its own status; one failure does not hide a success."""
-    terminal = FakeTerminal(hass, mqtt_mock)
-    terminal.refuse("EditPerson", "Face feature extraction failed", "467", device_id=OTHER_ID)
-    await setup_entry(hass)
-    await setup_entry(hass, terminal_entry(OTHER_ID))
-    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
-
-    response = await call(
-        hass,
-        "enroll_person",
-        {
-            "device_id": [first, second],
-            "person_id": "E012",
-            "name": "Ada",
-            "photo_path": str(photo_file),
-        },
-    )
+    response, first, second = await enroll_where_the_other_refuses(hass, mqtt_mock, photo_file)
 
     assert response["results"][first]["status"] == "enrolled"
     assert response["results"][second] == {
@@ -467,27 +426,10 @@ async def test_enroll_on_two_devices_where_one_fails(
     ],
 )
 async def test_enroll_beyond_the_devices_limits(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    photo_file: Path,
-    field: str,
-    value: str,
+    terminal: FakeTerminal, photo_file: Path, field: str, value: str
 ) -> None:
     """What the device could not store is refused before anything is sent."""
-    data = {
-        "device_id": ha_device_id(hass),
-        "person_id": "E012",
-        "name": "Ada",
-        "photo_path": str(photo_file),
-        field: value,
-    }
-
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "enroll_person", data)
-
-    assert err.value.translation_key == "invalid_request"
-    assert published(mqtt_mock, "EditPerson") == []
+    await enroll_refused(terminal, "invalid_request", photo_path=str(photo_file), **{field: value})
 
 
 async def test_unknown_device(
@@ -503,22 +445,12 @@ async def test_unknown_device(
         config_entry_id=entry.entry_id, identifiers={("other_domain", "abc")}
     )
     for device in ("not-a-device", other.id):
-        with pytest.raises(ServiceValidationError) as err:
-            await call(
-                hass,
-                "enroll_person",
-                {
-                    "device_id": device,
-                    "person_id": "E012",
-                    "name": "Ada",
-                    "photo_path": str(photo_file),
-                },
-            )
-        assert err.value.translation_key == "device_not_found"
-        assert err.value.translation_placeholders == {"device_id": device}
+        error = await enroll_refused(
+            terminal, "device_not_found", device_id=device, photo_path=str(photo_file)
+        )
+        assert error.translation_placeholders == {"device_id": device}
     with pytest.raises(ServiceValidationError):
         await call(hass, "delete_person", {"device_id": "not-a-device", "person_id": "E012"})
-    assert published(mqtt_mock, "EditPerson") == []
     assert published(mqtt_mock, "DelPerson") == []
 
 
@@ -547,15 +479,7 @@ async def test_delete_one_person(
 
     response = await call(hass, "delete_person", {"device_id": device, "person_id": "E012"})
 
-    assert response == {
-        "results": {
-            device: {
-                "status": "deleted",
-                "reason": f"{TITLE} deleted as asked",
-                "message": "deleted",
-            }
-        }
-    }
+    assert response == one_result(device, "deleted", f"{TITLE} deleted as asked", "deleted")
     (message,) = published(mqtt_mock, "DelPerson")
     assert message["info"] == {"customId": "E012"}
     assert published(mqtt_mock, "DeletePersons") == []
@@ -590,15 +514,12 @@ async def test_delete_someone_the_device_does_not_know(
 
     response = await call(hass, "delete_person", {"device_id": device, "person_id": "E099"})
 
-    assert response == {
-        "results": {
-            device: {
-                "status": "not_found",
-                "reason": f"{TITLE} did not have the person to delete",
-                "message": "can't find customId's person (code 464)",
-            }
-        }
-    }
+    assert response == one_result(
+        device,
+        "not_found",
+        f"{TITLE} did not have the person to delete",
+        "can't find customId's person (code 464)",
+    )
 
 
 async def test_delete_several_people_the_device_does_not_know(
@@ -695,15 +616,12 @@ async def test_list_people_when_the_device_is_silent(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient
 ) -> None:
     """A device that does not answer the list query is reported as not answering."""
-    FakeTerminal(hass, mqtt_mock).silence("SearchPersonList")
-    with patch(
-        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
-        partial(HFSecurityMqttClient, command_timeout=0.2),
-    ):
-        await setup_entry(hass)
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.silence("SearchPersonList")
+    (device,) = await set_up_terminals(terminal, DEVICE_ID, command_timeout=SILENT_TIMEOUT)
 
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "list_people", {"device_id": ha_device_id(hass)})
+        await call(hass, "list_people", {"device_id": device})
 
     assert err.value.translation_key == "device_timeout"
 
@@ -722,52 +640,15 @@ async def test_delete_all_people(
     assert message["info"] == {"deleteall": "1"}
 
 
-async def test_enroll_from_a_missing_file(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, tmp_path: Path
-) -> None:
-    """An allow-listed path without a file is reported as an unreadable photo."""
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_path": str(tmp_path / "nobody.jpg"),
-            },
-        )
-
-    assert err.value.translation_key == "photo_unavailable"
-    assert published(mqtt_mock, "EditPerson") == []
-
-
 async def test_enroll_from_a_url_that_is_too_large(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """A download larger than 20 MB is not a portrait; it is refused unread to the end."""
     aioclient_mock.get(PHOTO_URL, content=b"\xff\xd8" + b"\0" * (20 * 1024 * 1024))
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_url": PHOTO_URL,
-            },
-        )
+    error = await enroll_refused(terminal, "photo_unavailable", photo_url=PHOTO_URL)
 
-    assert err.value.translation_key == "photo_unavailable"
-    assert "20 MB" in str(err.value)
-    assert published(mqtt_mock, "EditPerson") == []
+    assert "20 MB" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -797,13 +678,7 @@ async def test_services_a_device_cannot_serve(
     missing: Capability,
 ) -> None:
     """A device whose protocol lacks a command answers with a validation error, sends nothing."""
-    (entry,) = hass.config_entries.async_entries(DOMAIN)
-    client = entry.runtime_data.client
-    assert isinstance(client, HFSecurityMqttClient)
-    profile = client.profile
-    client.variant = replace(
-        client.variant, profile=replace(profile, capabilities=profile.capabilities - {missing})
-    )
+    remove_capability(hass, DEVICE_ID, missing)
     mqtt_mock.async_publish.reset_mock()
 
     with pytest.raises(ServiceValidationError) as err:
@@ -844,85 +719,56 @@ async def test_other_protocol_errors(
 
 
 async def test_every_bad_target_is_named_before_anything_is_sent(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    hass: HomeAssistant, terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """One error names each bad target; no device is told anything, the photo is not read."""
     await setup_entry(hass, terminal_entry(OTHER_ID, protocol="camera_mqtt"))
     aioclient_mock.get(PHOTO_URL, content=make_photo())
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": [ha_device_id(hass), "not-a-device", ha_device_id(hass, OTHER_ID)],
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_url": PHOTO_URL,
-                "card_number": "1369406761",  # the camera has no card reader
-            },
-        )
+    error = await enroll_refused(
+        terminal,
+        "invalid_targets",
+        device_id=[ha_device_id(hass), "not-a-device", ha_device_id(hass, OTHER_ID)],
+        photo_url=PHOTO_URL,
+        card_number="1369406761",  # the camera has no card reader
+    )
 
-    assert err.value.translation_key == "invalid_targets"
-    assert str(err.value) == (
+    assert str(error) == (
         "These devices cannot take the call, so nothing was sent: "
         "not-a-device is not a Face Access device; "
         f"Camera {OTHER_ID} cannot do this: its protocol has no such command"
     )
     assert aioclient_mock.call_count == 0
-    assert published(mqtt_mock, "EditPerson") == []
 
 
 async def test_a_person_beyond_the_limits_of_two_devices(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal, photo_file: Path
+    hass: HomeAssistant, terminal: FakeTerminal, photo_file: Path
 ) -> None:
     """The devices' documented limits are checked for every target, each named."""
     await setup_entry(hass, terminal_entry(OTHER_ID))
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": [ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
-                "person_id": "E012",
-                "name": "Ada Augusta King, Countess of Lovelace",
-                "photo_path": str(photo_file),
-            },
-        )
+    error = await enroll_refused(
+        terminal,
+        "invalid_targets",
+        device_id=[ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
+        name="Ada Augusta King, Countess of Lovelace",
+        photo_path=str(photo_file),
+    )
 
-    assert err.value.translation_key == "invalid_targets"
-    problems = str(err.value)
-    assert f"{TITLE} cannot take this: name must be 1 to 31 bytes" in problems
-    assert f"{OTHER_TITLE} cannot take this: name must be 1 to 31 bytes" in problems
-    assert published(mqtt_mock, "EditPerson") == []
+    assert f"{TITLE} cannot take this: name must be 1 to 31 bytes" in str(error)
+    assert f"{OTHER_TITLE} cannot take this: name must be 1 to 31 bytes" in str(error)
 
 
 async def test_the_photo_is_read_only_for_good_targets(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """A call to a device that does not exist does not download the photo first."""
     aioclient_mock.get(PHOTO_URL, content=make_photo())
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": "not-a-device",
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_url": PHOTO_URL,
-            },
-        )
+    await enroll_refused(
+        terminal, "device_not_found", device_id="not-a-device", photo_url=PHOTO_URL
+    )
 
-    assert err.value.translation_key == "device_not_found"
     assert aioclient_mock.call_count == 0
 
 
@@ -953,20 +799,10 @@ async def test_the_call_fails_only_when_every_target_failed(
     """Two refusals: one error that names both devices and their reasons."""
     terminal = FakeTerminal(hass, mqtt_mock)
     terminal.refuse("EditPerson", "Face feature extraction failed", "467")
-    await setup_entry(hass)
-    await setup_entry(hass, terminal_entry(OTHER_ID))
+    devices = await set_up_terminals(terminal, DEVICE_ID, OTHER_ID)
 
     with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": [ha_device_id(hass), ha_device_id(hass, OTHER_ID)],
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_path": str(photo_file),
-            },
-        )
+        await enroll(hass, devices, photo_path=str(photo_file))
 
     assert not isinstance(err.value, ServiceValidationError)
     assert err.value.translation_key == "all_targets_failed"
@@ -981,27 +817,14 @@ async def test_the_reason_is_in_the_configured_language(
 ) -> None:
     """The reason follows Home Assistant's language; the protocol's message stays."""
     hass.config.language = "de"
-    terminal = FakeTerminal(hass, mqtt_mock)
-    terminal.refuse("EditPerson", "Face feature extraction failed", "467", device_id=OTHER_ID)
-    await setup_entry(hass)
-    await setup_entry(hass, terminal_entry(OTHER_ID))
-    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
 
-    response = await call(
-        hass,
-        "enroll_person",
-        {
-            "device_id": [first, second],
-            "person_id": "E012",
-            "name": "Ada",
-            "photo_path": str(photo_file),
-        },
-    )
+    response, first, second = await enroll_where_the_other_refuses(hass, mqtt_mock, photo_file)
 
     assert response["results"][first]["reason"] == f"{TITLE} hat die Person gespeichert"
     assert response["results"][second]["reason"] == (
         f"{OTHER_TITLE} hat abgelehnt: Face feature extraction failed (code 467)"
     )
+    assert response["results"][second]["message"] == "Face feature extraction failed (code 467)"
 
 
 # ---- the documented limits, against each protocol's own checks ------------------------------
@@ -1023,40 +846,26 @@ def _enroll_unv(enrollment: Enrollment) -> object:
     return unv_codec.person_body(enrollment, "AAAA", 3, 0)
 
 
+def _samples(field: str, *values: str) -> list[dict[str, str]]:
+    """Return a person sample per value of `field`."""
+    return [{field: value} for value in values]
+
+
+def _either_side(field: str, char: str, *counts: int) -> list[dict[str, str]]:
+    """Return samples of `field` one `char` short of each count, and at the count."""
+    return _samples(field, *(char * n for count in counts for n in (count - 1, count)))
+
+
 LIMIT_SAMPLES: list[dict[str, str]] = [
-    {"person_id": "P" * 19},
-    {"person_id": "P" * 20},
-    {"person_id": "张" * 6},  # 18 bytes
-    {"person_id": "张" * 7},  # 21 bytes
-    {"person_id": "P" * 35},
-    {"person_id": "P" * 36},
-    {"person_id": "P" * 47},
-    {"person_id": "P" * 48},
-    {"person_id": "10,11"},
-    {"person_id": "0"},
-    {"person_id": "4294967295"},
-    {"person_id": "4294967296"},
-    {"person_id": " 1002"},
-    {"name": "A" * 31},
-    {"name": "A" * 32},
-    {"name": "张" * 10},  # 30 bytes
-    {"name": "张" * 11},  # 33 bytes
-    {"name": "A" * 35},
-    {"name": "A" * 36},
-    {"name": "A" * 63},
-    {"name": "A" * 64},
-    {"name": "张" * 21},  # 63 bytes, 21 characters
-    {"name": "张" * 22},  # 66 bytes
-    {"name": 'Ada "the first"'},
-    {"name": "Ada\\Byron"},
-    {"card_number": "1369406761"},
-    {"card_number": "12345678901"},
-    {"card_number": "519f7d29"},
-    {"card_number": "not-a-card"},
-    {"card_number": "18446744073709551615"},
-    {"card_number": "18446744073709551616"},
-    {"card_number": "1" * 35},
-    {"card_number": "1" * 36},
+    *_either_side("person_id", "P", 20, 36, 48),
+    *_either_side("person_id", "张", 7),  # 18 and 21 bytes
+    *_samples("person_id", "10,11", "0", "4294967295", "4294967296", " 1002"),
+    *_either_side("name", "A", 32, 36, 64),
+    *_either_side("name", "张", 11, 22),  # 30 and 33 bytes; 63 (21 characters) and 66 bytes
+    *_samples("name", 'Ada "the first"', "Ada\\Byron"),
+    *_either_side("card_number", "1", 36),
+    *_samples("card_number", "1369406761", "12345678901", "519f7d29", "not-a-card"),
+    *_samples("card_number", "18446744073709551615", "18446744073709551616"),
 ]
 
 
@@ -1134,24 +943,12 @@ async def media_folder(hass: HomeAssistant, tmp_path: Path) -> Path:
     ],
 )
 async def test_enroll_from_a_media_source(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    media_folder: Path,
-    photo_media: Any,
+    terminal: FakeTerminal, media_folder: Path, photo_media: Any
 ) -> None:
     """A picture picked in the media browser (or its ID in a script) is the photo."""
-    device = ha_device_id(hass)
+    photo = await enrolled_photo(terminal, photo_media=photo_media)
 
-    response = await call(
-        hass,
-        "enroll_person",
-        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_media": photo_media},
-    )
-
-    assert response["results"][device]["status"] == "enrolled"
-    (message,) = published(mqtt_mock, "EditPerson")
-    assert sent_photo(message).size == (320, 240)
+    assert photo.size == (320, 240)
 
 
 @pytest.mark.parametrize(
@@ -1163,36 +960,16 @@ async def test_enroll_from_a_media_source(
     ],
 )
 async def test_enroll_from_a_media_source_that_is_no_photo(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    media_folder: Path,
-    media_content_id: str,
-    reason: str,
+    terminal: FakeTerminal, media_folder: Path, media_content_id: str, reason: str
 ) -> None:
     """Media that is not a picture, or not there, is refused; nothing is sent."""
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_media": media_content_id,
-            },
-        )
+    error = await enroll_refused(terminal, "photo_unavailable", photo_media=media_content_id)
 
-    assert err.value.translation_key == "photo_unavailable"
-    assert reason in str(err.value)
-    assert published(mqtt_mock, "EditPerson") == []
+    assert reason in str(error)
 
 
 async def test_enroll_from_a_media_source_on_the_network(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    aioclient_mock: AiohttpClientMocker,
+    terminal: FakeTerminal, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """A media source that resolves to a URL (not a local file) is downloaded."""
     aioclient_mock.get(PHOTO_URL, content=make_photo("JPEG", (640, 480)))
@@ -1200,37 +977,18 @@ async def test_enroll_from_a_media_source_on_the_network(
         "homeassistant.components.media_source.async_resolve_media",
         return_value=PlayMedia(PHOTO_URL, "image/jpeg"),
     ):
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_media": "media-source://somewhere/ada.jpg",
-            },
-        )
+        photo = await enrolled_photo(terminal, photo_media="media-source://somewhere/ada.jpg")
 
     assert aioclient_mock.call_count == 1
-    (message,) = published(mqtt_mock, "EditPerson")
-    assert sent_photo(message).size == (640, 480)
+    assert photo.size == (640, 480)
 
 
 async def test_a_media_field_that_is_no_media_source(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, terminal: FakeTerminal
+    hass: HomeAssistant, terminal: FakeTerminal
 ) -> None:
     """`photo_media` takes only media-source IDs: a file path there is refused."""
     with pytest.raises(vol.Invalid):
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_media": "/media/ada.png",
-            },
-        )
+        await enroll(hass, ha_device_id(hass), photo_media="/media/ada.png")
 
 
 def _wrapped(text: str) -> str:
@@ -1248,25 +1006,11 @@ def _wrapped(text: str) -> str:
     ],
     ids=["raw", "data uri", "wrapped", "unpadded"],
 )
-async def test_enroll_from_base64(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    encode: Callable[[bytes], str],
-) -> None:
+async def test_enroll_from_base64(terminal: FakeTerminal, encode: Callable[[bytes], str]) -> None:
     """The photo can be given inline as base64, with or without a data: prefix."""
-    photo = make_photo("PNG", (301, 200))
-    device = ha_device_id(hass)
+    photo = await enrolled_photo(terminal, photo_base64=encode(make_photo("PNG", (301, 200))))
 
-    response = await call(
-        hass,
-        "enroll_person",
-        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_base64": encode(photo)},
-    )
-
-    assert response["results"][device]["status"] == "enrolled"
-    (message,) = published(mqtt_mock, "EditPerson")
-    assert sent_photo(message).size == (301, 200)
+    assert photo.size == (301, 200)
 
 
 @pytest.mark.parametrize(
@@ -1278,29 +1022,11 @@ async def test_enroll_from_base64(
     ],
     ids=["garbage", "empty", "too large"],
 )
-async def test_enroll_from_bad_base64(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    terminal: FakeTerminal,
-    text: str,
-    reason: str,
-) -> None:
+async def test_enroll_from_bad_base64(terminal: FakeTerminal, text: str, reason: str) -> None:
     """Base64 that is no photo's is refused with why; nothing is sent."""
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "enroll_person",
-            {
-                "device_id": ha_device_id(hass),
-                "person_id": "E012",
-                "name": "Ada",
-                "photo_base64": text,
-            },
-        )
+    error = await enroll_refused(terminal, "photo_unavailable", photo_base64=text)
 
-    assert err.value.translation_key == "photo_unavailable"
-    assert reason in str(err.value)
-    assert published(mqtt_mock, "EditPerson") == []
+    assert reason in str(error)
 
 
 async def test_read_photo_without_a_source(hass: HomeAssistant) -> None:
@@ -1335,9 +1061,7 @@ async def test_list_people_on_every_device(
     terminal.reply(
         "SearchPersonList", _person_list(("E012", "Ada"), ("E014", "Edsger")), device_id=OTHER_ID
     )
-    await setup_entry(hass)
-    await setup_entry(hass, terminal_entry(OTHER_ID))
-    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
+    first, second = await set_up_terminals(terminal, DEVICE_ID, OTHER_ID)
 
     response = await call(hass, "list_people", {})
 
@@ -1363,13 +1087,9 @@ async def test_list_people_with_a_silent_device(
     terminal = FakeTerminal(hass, mqtt_mock)
     terminal.reply("SearchPersonList", _person_list(("E012", "Ada")))
     terminal.silence("SearchPersonList", device_id=OTHER_ID)
-    with patch(
-        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
-        partial(HFSecurityMqttClient, command_timeout=0.2),
-    ):
-        await setup_entry(hass)
-        await setup_entry(hass, terminal_entry(OTHER_ID))
-    first, second = ha_device_id(hass), ha_device_id(hass, OTHER_ID)
+    first, second = await set_up_terminals(
+        terminal, DEVICE_ID, OTHER_ID, command_timeout=SILENT_TIMEOUT
+    )
 
     response = await call(hass, "list_people", {})
 
@@ -1383,13 +1103,9 @@ async def test_list_people_when_every_device_is_silent(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient
 ) -> None:
     """Only when no device answered does the call fail, naming each."""
-    FakeTerminal(hass, mqtt_mock).silence("SearchPersonList")
-    with patch(
-        "custom_components.face_access.protocols.hfsecurity_mqtt.HFSecurityMqttClient",
-        partial(HFSecurityMqttClient, command_timeout=0.2),
-    ):
-        await setup_entry(hass)
-        await setup_entry(hass, terminal_entry(OTHER_ID))
+    terminal = FakeTerminal(hass, mqtt_mock)
+    terminal.silence("SearchPersonList")
+    await set_up_terminals(terminal, DEVICE_ID, OTHER_ID, command_timeout=SILENT_TIMEOUT)
 
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "list_people", {})
@@ -1414,16 +1130,7 @@ async def test_list_people_skips_devices_that_cannot_list(
 ) -> None:
     """A device whose protocol cannot list people is left out of "every device"."""
     await setup_entry(hass, terminal_entry(OTHER_ID))
-    other = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, OTHER_ID)
-    assert other is not None
-    client = other.runtime_data.client
-    assert isinstance(client, HFSecurityMqttClient)
-    client.variant = replace(
-        client.variant,
-        profile=replace(
-            client.profile, capabilities=client.profile.capabilities - {Capability.LIST_PEOPLE}
-        ),
-    )
+    remove_capability(hass, OTHER_ID, Capability.LIST_PEOPLE)
 
     response = await call(hass, "list_people", {})
 
@@ -1463,30 +1170,28 @@ async def test_the_connectivity_sensor_is_translated(
 
 
 @pytest.fixture
-def simulated_terminal(broker: Broker) -> Iterator[FaceTerminalSimulator]:
-    """Run the simulated face terminal against the broker, with short timers."""
+async def simulated_terminal(
+    hass: HomeAssistant, mqtt_connected: None, broker: Broker
+) -> AsyncIterator[FaceTerminalSimulator]:
+    """The simulated face terminal (short timers) on the real broker, added through the flow.
+
+    Ready once Home Assistant has answered its `Online`.
+    """
     with running(quick_simulator(FaceTerminalSimulator, broker, DEVICE_ID)) as simulator:
+        await add_through_the_flow(hass, "face_terminal_mqtt", DEVICE_ID)
+        await wait_until(lambda: simulator.online_acked)
         yield simulator
 
 
 async def test_deleting_people_the_terminal_does_not_have(
-    hass: HomeAssistant,
-    mqtt_connected: None,
-    simulated_terminal: FaceTerminalSimulator,
-    tmp_path: Path,
+    hass: HomeAssistant, simulated_terminal: FaceTerminalSimulator, tmp_path: Path
 ) -> None:
     """The terminal's own "can't find" answers become `not_found`; a real deletion `deleted`."""
-    entry_id = await add_through_the_flow(hass, "face_terminal_mqtt", DEVICE_ID)
-    await wait_until(lambda: simulated_terminal.online_acked)
-    device = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)[0].id
+    device = ha_device_id(hass)
     photo = tmp_path / "ada.jpg"
     photo.write_bytes(make_photo("JPEG", (480, 640)))
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    await call(
-        hass,
-        "enroll_person",
-        {"device_id": device, "person_id": "E012", "name": "Ada", "photo_path": str(photo)},
-    )
+    await enroll(hass, device, photo_path=str(photo))
     assert "E012" in simulated_terminal.persons
 
     unknown = await call(hass, "delete_person", {"device_id": device, "person_id": "E099"})
