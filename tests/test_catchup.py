@@ -17,9 +17,9 @@ from typing import Any
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_OFF
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, ServiceResponse, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -86,14 +86,20 @@ def clients(device: FakeDevice) -> Iterator[list[FakeClient]]:
 
 def now() -> datetime:
     """Return now as the device writes time (local, naive, whole seconds)."""
-    return catchup.local_now().replace(microsecond=0)
+    moment: datetime = catchup.local_now()
+    return moment.replace(microsecond=0)
+
+
+def history_key(entry: MockConfigEntry) -> str:
+    """Return the storage key of the entry's history of records."""
+    return f"{DOMAIN}.{entry.entry_id}.records"
 
 
 def saved_history(
     hass_storage: dict[str, Any], entry: MockConfigEntry, newest: datetime, keys: list[str]
 ) -> None:
     """Put a history in storage as an earlier run of Home Assistant left it."""
-    key = f"{DOMAIN}.{entry.entry_id}.records"
+    key = history_key(entry)
     hass_storage[key] = {
         "version": catchup.STORE_VERSION,
         "minor_version": 1,
@@ -102,17 +108,39 @@ def saved_history(
     }
 
 
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set the entry up and let the catch-up that follows finish."""
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry, *, catch_up: bool = True) -> None:
+    """Set the entry up and let the catch-up that follows finish (unless `catch_up` is False:
+    then it is still running)."""
     if hass.config_entries.async_get_entry(entry.entry_id) is None:
         entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    if catch_up:
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def set_up_seen_until(
+    hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry, newest: datetime
+) -> None:
+    """Set `entry` up with the history of an earlier run that saw records up to `newest`; let
+    the catch-up that follows finish."""
+    saved_history(hass_storage, entry, newest, [])
+    await set_up(hass, entry)
+
+
+async def after_save_delay(hass: HomeAssistant) -> None:
+    """Move time past the delay after which the history is written."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=catchup.SAVE_DELAY + 1))
+    await hass.async_block_till_done()
 
 
 def access_events(events: list[Any]) -> list[dict[str, Any]]:
     """Return the `access` bus events' data, in the order they fired."""
     return [dict(event.data) for event in events if event.data["category"] == "access"]
+
+
+def record_ids(events: list[Any]) -> list[str]:
+    """Return the record IDs of the `access` events fired, in order."""
+    return [event["record_id"] for event in access_events(events)]
 
 
 def state(hass: HomeAssistant, key: str) -> str:
@@ -122,12 +150,40 @@ def state(hass: HomeAssistant, key: str) -> str:
     return found.state
 
 
-def ha_device(hass: HomeAssistant) -> str:
-    """Return the Home Assistant device id of the fake terminal."""
-    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, SERIAL)
+def ha_device(hass: HomeAssistant, serial: str = SERIAL) -> str:
+    """Return the Home Assistant device id of the device with unique id `serial`."""
+    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
     assert entry is not None
     (device_entry,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     return device_entry.id
+
+
+async def fetch_records(hass: HomeAssistant, **data: Any) -> ServiceResponse:
+    """Call the `face_access.fetch_records` service with `data`; return its response."""
+    return await hass.services.async_call(
+        DOMAIN, "fetch_records", data, blocking=True, return_response=True
+    )
+
+
+def placeholders(error: HomeAssistantError) -> dict[str, str]:
+    """Return the placeholders of a translated error's message."""
+    assert error.translation_placeholders is not None
+    return error.translation_placeholders
+
+
+@pytest.fixture
+def entry(clients: list[FakeClient]) -> MockConfigEntry:
+    """The fake terminal's config entry (not added yet), its protocol registered."""
+    return fake_entry()
+
+
+@pytest.fixture
+def since(hass_storage: dict[str, Any], entry: MockConfigEntry) -> datetime:
+    """Return an hour ago, saved in `entry`'s history as the time of the newest record an
+    earlier run of Home Assistant saw: the start of the gap to catch up."""
+    newest = now() - HOUR
+    saved_history(hass_storage, entry, newest, [])
+    return newest
 
 
 # ---- after Home Assistant was away ----------------------------------------------------------
@@ -137,14 +193,13 @@ async def test_start_fetches_the_gap_in_time_order_without_repeats(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """At start the device is asked for the records since the newest one seen before.
 
     The device sends them out of order and with a record that already arrived; each new one
     fires `access` once, historical, oldest first, and the last person is the newest.
     """
-    entry = fake_entry()
     since = now() - HOUR
     saved_history(hass_storage, entry, since, ["rec:1"])
     device.kept = [
@@ -167,38 +222,36 @@ async def test_start_fetches_the_gap_in_time_order_without_repeats(
 
 
 async def test_first_set_up_fetches_nothing(
-    hass: HomeAssistant, hass_storage: dict[str, Any], device: FakeDevice, clients: list[FakeClient]
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    device: FakeDevice,
+    entry: MockConfigEntry,
 ) -> None:
     """A device just added has no gap: nothing is asked for, and its history starts now."""
-    entry = fake_entry()
     device.kept = [record("1", now() - HOUR)]
     events = async_capture_events(hass, EVENT_FACE_ACCESS)
 
     await set_up(hass, entry)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=catchup.SAVE_DELAY + 1))
-    await hass.async_block_till_done()
+    await after_save_delay(hass)
 
     assert device.fetches == []
     assert access_events(events) == []
-    saved = hass_storage[f"{DOMAIN}.{entry.entry_id}.records"]["data"]
+    saved = hass_storage[history_key(entry)]["data"]
     assert datetime.fromisoformat(saved["newest"]) >= now() - MINUTE
 
 
 async def test_replayed_records_never_roll_the_state_back(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
+    since: datetime,
 ) -> None:
     """A live record that arrives while the device re-pushes older ones stays the last person."""
     device.capabilities |= {Capability.BODY_TEMPERATURE}
-    entry = fake_entry()
-    since = now() - HOUR
-    saved_history(hass_storage, entry, since, [])
     device.kept = [record("7", since + 5 * MINUTE, name="Old")]
     events = async_capture_events(hass, EVENT_FACE_ACCESS)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    await set_up(hass, entry, catch_up=False)
 
     live = record("8", now(), name="Live")
     clients[-1].emit(live)
@@ -214,15 +267,12 @@ async def test_replayed_records_never_roll_the_state_back(
 
 async def test_device_that_answers_with_its_records(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
+    since: datetime,
 ) -> None:
     """Records handed over before the request returns are fired oldest first too."""
     device.answers = True
-    entry = fake_entry()
-    since = now() - HOUR
-    saved_history(hass_storage, entry, since, [])
     device.kept = [
         record("12", since + 30 * MINUTE, name="Cy"),
         record("11", since + 10 * MINUTE, name="Bo"),
@@ -231,7 +281,7 @@ async def test_device_that_answers_with_its_records(
 
     await set_up(hass, entry)
 
-    assert [event["record_id"] for event in access_events(events)] == ["11", "12"]
+    assert record_ids(events) == ["11", "12"]
 
 
 async def test_damaged_history_counts_as_a_first_set_up(
@@ -239,10 +289,10 @@ async def test_damaged_history_counts_as_a_first_set_up(
     hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """A history file that cannot be read starts a new history instead of failing set-up."""
-    entry = fake_entry()
-    key = f"{DOMAIN}.{entry.entry_id}.records"
+    key = history_key(entry)
     hass_storage[key] = {"version": 1, "key": key, "data": {"newest": "yesterday", "keys": 7}}
     device.kept = [record("1", now() - HOUR)]
 
@@ -256,24 +306,21 @@ async def test_damaged_history_counts_as_a_first_set_up(
 
 async def test_one_catch_up_at_a_time(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
+    since: datetime,
 ) -> None:
     """A device that flaps while it re-pushes is not asked again meanwhile."""
-    entry = fake_entry()
-    since = now() - HOUR
-    saved_history(hass_storage, entry, since, [])
     device.kept = [record("5", since + MINUTE, name="Bo")]
     events = async_capture_events(hass, EVENT_FACE_ACCESS)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    await set_up(hass, entry, catch_up=False)
     await hass.async_block_till_done()
 
     await reconnect(hass, clients[-1])
 
     assert len(device.fetches) == 1
-    assert [event["record_id"] for event in access_events(events)] == ["5"]
+    assert record_ids(events) == ["5"]
 
 
 # ---- after the device was away --------------------------------------------------------------
@@ -284,14 +331,13 @@ async def test_device_back_online_fetches_since_its_last_record(
     hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """A device that was offline is asked for the records since the last one seen.
 
     Its re-send of the record that arrived before it went away fires nothing.
     """
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - 2 * HOUR, [])
-    await set_up(hass, entry)
+    await set_up_seen_until(hass, hass_storage, entry, now() - 2 * HOUR)
     client = clients[-1]
     last = record("20", now() - HOUR, name="Ada")
     client.emit(last)
@@ -308,21 +354,19 @@ async def test_device_back_online_fetches_since_its_last_record(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert device.fetches[-1][0] == last.time
-    assert [event["record_id"] for event in access_events(events)] == ["21", "22"]
+    assert record_ids(events) == ["21", "22"]
     assert state(hass, "last_person") == "Cy"
 
 
 async def test_failed_catch_up_is_tried_again_at_the_next_reconnect(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
+    since: datetime,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A device that does not answer the request is asked again when it comes back."""
-    entry = fake_entry()
-    since = now() - HOUR
-    saved_history(hass_storage, entry, since, [])
     device.kept = [record("31", since + MINUTE, name="Bo")]
     device.fetch_error = DeviceTimeoutError("no answer in 10 s")
     events = async_capture_events(hass, EVENT_FACE_ACCESS)
@@ -339,7 +383,7 @@ async def test_failed_catch_up_is_tried_again_at_the_next_reconnect(
     await reconnect(hass, clients[-1])
 
     assert [fetch[0] for fetch in device.fetches] == [since, since]
-    assert [event["record_id"] for event in access_events(events)] == ["31"]
+    assert record_ids(events) == ["31"]
 
 
 # ---- the history across restarts ------------------------------------------------------------
@@ -350,11 +394,10 @@ async def test_history_survives_a_restart(
     hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """Records seen before a restart are not fired again when the device re-sends them."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - 2 * HOUR, [])
-    await set_up(hass, entry)
+    await set_up_seen_until(hass, hass_storage, entry, now() - 2 * HOUR)
     seen = [record("41", now() - HOUR, name="Ada"), record("42", now() - 50 * MINUTE)]
     for item in seen:
         clients[-1].emit(item)
@@ -367,66 +410,56 @@ async def test_history_survives_a_restart(
     await set_up(hass, entry)
 
     assert device.fetches[-1][0] == seen[-1].time
-    assert [event["record_id"] for event in access_events(events)] == ["43"]
+    assert record_ids(events) == ["43"]
     # A copy the device re-sends live (a lost acknowledgement) is dropped as well.
     clients[-1].emit(seen[0])
     await hass.async_block_till_done()
-    assert [event["record_id"] for event in access_events(events)] == ["43"]
+    assert record_ids(events) == ["43"]
 
 
 async def test_history_is_written_a_while_after_records_not_per_record(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """A burst of records is written once, after the delay (a crash loses at most that)."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - 2 * HOUR, [])
-    await set_up(hass, entry)
+    await set_up_seen_until(hass, hass_storage, entry, now() - 2 * HOUR)
     newest = now() - MINUTE
     for number in range(5):
         clients[-1].emit(record(str(50 + number), newest - (4 - number) * MINUTE))
     await hass.async_block_till_done()
-    key = f"{DOMAIN}.{entry.entry_id}.records"
-    assert hass_storage[key]["data"]["keys"] == []
+    assert hass_storage[history_key(entry)]["data"]["keys"] == []
 
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=catchup.SAVE_DELAY + 1))
-    await hass.async_block_till_done()
+    await after_save_delay(hass)
 
-    saved = hass_storage[key]["data"]
+    saved = hass_storage[history_key(entry)]["data"]
     assert datetime.fromisoformat(saved["newest"]) == newest
     assert saved["keys"][-5:] == [f"rec:{50 + number}" for number in range(5)]
 
 
 async def test_removing_the_entry_removes_its_history(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry
 ) -> None:
     """Deleting the device leaves no history behind."""
-    entry = fake_entry()
     saved_history(hass_storage, entry, now() - HOUR, ["rec:1"])
     await set_up(hass, entry)
 
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
 
-    assert f"{DOMAIN}.{entry.entry_id}.records" not in hass_storage
+    assert history_key(entry) not in hass_storage
 
 
 async def test_diagnostics_count_records_caught_up(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    hass_storage: dict[str, Any],
     device: FakeDevice,
     clients: list[FakeClient],
+    entry: MockConfigEntry,
+    since: datetime,
 ) -> None:
     """The diagnostics say how many records were caught up, naming nobody."""
-    entry = fake_entry()
-    since = now() - HOUR
-    saved_history(hass_storage, entry, since, [])
     device.kept = [
         record("61", since + MINUTE, name="Grace Hopper"),
         record("62", since + 2 * MINUTE, name="Grace Hopper"),
@@ -446,16 +479,18 @@ async def test_diagnostics_count_records_caught_up(
 # ---- the fetch_records service --------------------------------------------------------------
 
 
+@pytest.fixture
+async def target(hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry) -> str:
+    """The fake terminal's Home Assistant device, set up with nothing to catch up (its
+    history saved a minute ago)."""
+    await set_up_seen_until(hass, hass_storage, entry, now() - MINUTE)
+    return ha_device(hass)
+
+
 async def test_fetch_records_returns_the_new_records_of_the_window(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient], target: str
 ) -> None:
     """The service asks for the window named and counts the records that were new."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - MINUTE, [])
-    await set_up(hass, entry)
     start = now() - 3 * HOUR
     seen = record("71", start + HOUR, name="Ada")
     clients[-1].emit(seen)
@@ -467,21 +502,12 @@ async def test_fetch_records_returns_the_new_records_of_the_window(
         record("70", start - HOUR, name="Outside"),
     ]
     events = async_capture_events(hass, EVENT_FACE_ACCESS)
-    device_id = ha_device(hass)
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "fetch_records",
-        {
-            "device_id": device_id,
-            "start": start.isoformat(),
-            "end": (start + 150 * MINUTE).isoformat(),
-        },
-        blocking=True,
-        return_response=True,
+    response = await fetch_records(
+        hass, device_id=target, start=start.isoformat(), end=(start + 150 * MINUTE).isoformat()
     )
 
-    assert response == {"results": {device_id: {"status": "fetched", "count": 2, "reason": ""}}}
+    assert response == {"results": {target: {"status": "fetched", "count": 2, "reason": ""}}}
     assert device.fetches[-1] == (start, start + 150 * MINUTE)
     fired = access_events(events)
     assert [(event["record_id"], event["historical"]) for event in fired] == [
@@ -491,25 +517,13 @@ async def test_fetch_records_returns_the_new_records_of_the_window(
 
 
 async def test_fetch_records_end_defaults_to_now(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, target: str
 ) -> None:
     """Without an end the window ends now; a time with a zone is taken as that moment."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - MINUTE, [])
-    await set_up(hass, entry)
     before = now()
     start = dt_util.now() - HOUR
 
-    await hass.services.async_call(
-        DOMAIN,
-        "fetch_records",
-        {"device_id": [ha_device(hass)], "start": start.isoformat()},
-        blocking=True,
-        return_response=True,
-    )
+    await fetch_records(hass, device_id=[target], start=start.isoformat())
 
     fetched_start, fetched_end = device.fetches[-1]
     assert fetched_start == start.replace(tzinfo=None)
@@ -517,83 +531,48 @@ async def test_fetch_records_end_defaults_to_now(
 
 
 async def test_fetch_records_checks_every_target_before_asking(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, target: str
 ) -> None:
     """One error names every device that cannot be asked; none is asked."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - MINUTE, [])
-    await set_up(hass, entry)
     fetches = len(device.fetches)
 
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(
-            DOMAIN,
-            "fetch_records",
-            {
-                "device_id": [ha_device(hass), "no-such-device", "another-one"],
-                "start": (now() - HOUR).isoformat(),
-            },
-            blocking=True,
-            return_response=True,
+        await fetch_records(
+            hass,
+            device_id=[target, "no-such-device", "another-one"],
+            start=(now() - HOUR).isoformat(),
         )
 
     assert caught.value.translation_key == "fetch_records_unavailable"
-    targets = caught.value.translation_placeholders["targets"]
+    targets = placeholders(caught.value)["targets"]
     assert "no-such-device" in targets
     assert "another-one" in targets
     assert len(device.fetches) == fetches
 
 
 async def test_fetch_records_refuses_a_device_that_cannot(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, entry: MockConfigEntry
 ) -> None:
     """A device whose protocol cannot send records again is named in the error."""
     device.capabilities -= {Capability.CATCH_UP}
-    entry = fake_entry()
     await set_up(hass, entry)
 
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(
-            DOMAIN,
-            "fetch_records",
-            {"device_id": [ha_device(hass)], "start": (now() - HOUR).isoformat()},
-            blocking=True,
-            return_response=True,
-        )
+        await fetch_records(hass, device_id=[ha_device(hass)], start=(now() - HOUR).isoformat())
 
-    assert caught.value.translation_placeholders["targets"] == entry.title
+    assert placeholders(caught.value)["targets"] == entry.title
     assert device.fetches == []
 
 
 async def test_fetch_records_refuses_a_window_that_ends_before_it_starts(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, target: str
 ) -> None:
     """The start must come before the end."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - MINUTE, [])
-    await set_up(hass, entry)
     fetches = len(device.fetches)
 
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(
-            DOMAIN,
-            "fetch_records",
-            {
-                "device_id": [ha_device(hass)],
-                "start": now().isoformat(),
-                "end": (now() - HOUR).isoformat(),
-            },
-            blocking=True,
-            return_response=True,
+        await fetch_records(
+            hass, device_id=[target], start=now().isoformat(), end=(now() - HOUR).isoformat()
         )
 
     assert caught.value.translation_key == "fetch_records_window"
@@ -601,28 +580,16 @@ async def test_fetch_records_refuses_a_window_that_ends_before_it_starts(
 
 
 async def test_fetch_records_device_failure_is_a_translated_error(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    device: FakeDevice,
-    clients: list[FakeClient],
+    hass: HomeAssistant, device: FakeDevice, target: str
 ) -> None:
     """When the only device asked does not answer, the call fails with its reason."""
-    entry = fake_entry()
-    saved_history(hass_storage, entry, now() - MINUTE, [])
-    await set_up(hass, entry)
     device.fetch_error = DeviceTimeoutError("no answer in 10 s")
 
     with pytest.raises(HomeAssistantError) as caught:
-        await hass.services.async_call(
-            DOMAIN,
-            "fetch_records",
-            {"device_id": [ha_device(hass)], "start": (now() - HOUR).isoformat()},
-            blocking=True,
-            return_response=True,
-        )
+        await fetch_records(hass, device_id=[target], start=(now() - HOUR).isoformat())
 
     assert caught.value.translation_key == "device_timeout"
-    assert caught.value.translation_placeholders["reason"] == "no answer in 10 s"
+    assert placeholders(caught.value)["reason"] == "no answer in 10 s"
 
 
 # ---- end to end: the MQTT face terminal through a real broker -------------------------------
@@ -651,15 +618,6 @@ TERMINAL_ID = "1305433"
 PEOPLE = {"E1": "Ada", "E2": "Bo", "E3": "Cy", "E4": "Dee", "E5": "Eve"}
 
 
-def terminal_state(hass: HomeAssistant, platform: str, key: str) -> str:
-    """Return the state of the terminal's entity `key` on `platform`."""
-    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{TERMINAL_ID}_{key}")
-    assert entity_id is not None
-    found = hass.states.get(entity_id)
-    assert found is not None
-    return found.state
-
-
 def names(events: list[Any], *, historical: bool | None = None) -> list[str]:
     """Return the person names of the `access` events fired, in order."""
     return [
@@ -669,13 +627,29 @@ def names(events: list[Any], *, historical: bool | None = None) -> list[str]:
     ]
 
 
+async def recognise_ada(
+    hass: HomeAssistant, sim: FaceTerminalSimulator, at: datetime
+) -> list[Event[Any]]:
+    """Capture the Face Access events from now on, and have the terminal recognise Ada (E1)
+    at `at`, live; return the events once hers fired."""
+    events: list[Event[Any]] = async_capture_events(hass, EVENT_FACE_ACCESS)
+    sim.push_record("E1", at=at)
+    await wait_until(lambda: names(events) == ["Ada"])
+    return events
+
+
+async def until_fired(hass: HomeAssistant, events: list[Event[Any]], count: int) -> None:
+    """Wait until `count` `access` events fired, and what they started finished."""
+    await wait_until(lambda: len(access_events(events)) >= count)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def add_terminal(
     hass: HomeAssistant, hass_storage: dict[str, Any], sim: FaceTerminalSimulator
 ) -> MockConfigEntry:
     """Set up the terminal as added two hours ago, and wait until it answered and was read."""
     entry = terminal_entry(TERMINAL_ID)
-    saved_history(hass_storage, entry, now() - 2 * HOUR, [])
-    await set_up(hass, entry)
+    await set_up_seen_until(hass, hass_storage, entry, now() - 2 * HOUR)
     await wait_until(lambda: sim.online_acked)
     await wait_until(lambda: any(c.get("operator") == "GetMQTTconfig" for c in sim.received))
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -694,10 +668,8 @@ async def test_e2e_terminal_records_made_while_home_assistant_was_away(
     """
     entry = await add_terminal(hass, hass_storage, terminal)
     heard = await listen(hass)
-    events = async_capture_events(hass, EVENT_FACE_ACCESS)
     seen_at = now() - 5 * MINUTE
-    terminal.push_record("E1", at=seen_at)
-    await wait_until(lambda: names(events) == ["Ada"])
+    events = await recognise_ada(hass, terminal, seen_at)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -707,8 +679,7 @@ async def test_e2e_terminal_records_made_while_home_assistant_was_away(
     await wait_until(lambda: len(heard) == 4)  # gone by, with nobody listening
     terminal.replay_copies = 2
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await wait_until(lambda: len(access_events(events)) >= 4)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await until_fired(hass, events, 4)
 
     fired = access_events(events)[1:]
     assert [(event["event_type"], event["historical"]) for event in fired] == [
@@ -718,7 +689,7 @@ async def test_e2e_terminal_records_made_while_home_assistant_was_away(
     ]
     assert [event["person_name"] for event in fired[1:]] == ["Bo", "Cy"]
     assert terminal.replayed >= 6
-    assert terminal_state(hass, "sensor", "last_person") == "Cy"
+    assert http_state(hass, TERMINAL_ID, "sensor", "last_person").state == "Cy"
 
 
 @pytest.mark.usefixtures("mqtt_connected")
@@ -731,19 +702,18 @@ async def test_e2e_terminal_records_made_while_it_was_offline(
     do not roll the sensor back.
     """
     await add_terminal(hass, hass_storage, terminal)
-    events = async_capture_events(hass, EVENT_FACE_ACCESS)
     seen_at = now() - 5 * MINUTE
-    terminal.push_record("E1", at=seen_at)
-    await wait_until(lambda: names(events) == ["Ada"])
+    events = await recognise_ada(hass, terminal, seen_at)
 
     await hass.async_add_executor_job(partial(terminal.stop, abrupt=True))
-    await wait_until(lambda: terminal_state(hass, "binary_sensor", "online") == STATE_OFF)
+    await wait_until(
+        lambda: http_state(hass, TERMINAL_ID, "binary_sensor", "online").state == STATE_OFF
+    )
     terminal.push_record("E3", at=seen_at + 3 * MINUTE)
     terminal.push_record("E2", at=seen_at + 2 * MINUTE)
     await hass.async_add_executor_job(terminal.start)
     terminal.push_record("E5")
-    await wait_until(lambda: len(access_events(events)) >= 4)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await until_fired(hass, events, 4)
 
     fired = access_events(events)
     assert [(event["person_name"], event["historical"]) for event in fired[1:]] == [
@@ -751,7 +721,7 @@ async def test_e2e_terminal_records_made_while_it_was_offline(
         ("Bo", True),
         ("Cy", True),
     ]
-    assert terminal_state(hass, "sensor", "last_person") == "Eve"
+    assert http_state(hass, TERMINAL_ID, "sensor", "last_person").state == "Eve"
 
 
 @pytest.mark.usefixtures("mqtt_connected")
@@ -760,23 +730,17 @@ async def test_e2e_terminal_fetch_records_service(
 ) -> None:
     """The service fetches a window the user names and counts the records that were new."""
     await add_terminal(hass, hass_storage, terminal)
-    events = async_capture_events(hass, EVENT_FACE_ACCESS)
     start = now() - 3 * HOUR
-    terminal.push_record("E1", at=start + HOUR)
-    await wait_until(lambda: names(events) == ["Ada"])
+    events = await recognise_ada(hass, terminal, start + HOUR)
     # Made on the device but never uploaded (record upload off for a while).
     terminal.configure_uploads(RecordUploadType=0)
     terminal.push_record("E2", at=start + 90 * MINUTE)
     terminal.push_record("E3", at=start + 2 * HOUR)
     terminal.configure_uploads(RecordUploadType=1)
-    device_id = ha_device_of(hass, TERMINAL_ID)
+    device_id = ha_device(hass, TERMINAL_ID)
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "fetch_records",
-        {"device_id": device_id, "start": start.isoformat(), "end": now().isoformat()},
-        blocking=True,
-        return_response=True,
+    response = await fetch_records(
+        hass, device_id=device_id, start=start.isoformat(), end=now().isoformat()
     )
 
     assert response == {"results": {device_id: {"status": "fetched", "count": 2, "reason": ""}}}
@@ -799,14 +763,6 @@ async def listen(hass: HomeAssistant) -> list[str]:
 
     await mqtt.async_subscribe(hass, f"mqtt/face/{TERMINAL_ID}/#", _heard)
     return heard
-
-
-def ha_device_of(hass: HomeAssistant, serial: str) -> str:
-    """Return the Home Assistant device id of the device with unique id `serial`."""
-    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
-    assert entry is not None
-    (device_entry,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-    return device_entry.id
 
 
 # ---- end to end: the face-capture terminal over HTTP ----------------------------------------
@@ -861,8 +817,7 @@ async def test_e2e_face_capture_records_made_while_home_assistant_was_away(
     capture.drop_backlog()  # a lost upload queue: only the record query finds them
     capture.configure_url(upload)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await until(lambda: len(access_events(events)) >= 4)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await until_fired(hass, events, 4)
 
     fired = access_events(events)
     assert [(event["event_type"], event["historical"]) for event in fired] == [
@@ -888,15 +843,9 @@ async def test_e2e_face_capture_fetch_records_service(
     capture.recognition("0002")
     capture.recognition("0003")
     capture.drop_backlog()
-    device_id = ha_device_of(hass, DEFAULT_SERIAL)
+    device_id = ha_device(hass, DEFAULT_SERIAL)
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "fetch_records",
-        {"device_id": device_id, "start": start.isoformat()},
-        blocking=True,
-        return_response=True,
-    )
+    response = await fetch_records(hass, device_id=device_id, start=start.isoformat())
 
     assert response == {"results": {device_id: {"status": "fetched", "count": 2, "reason": ""}}}
     assert names(events) == ["Ada", "Bo", "Cy"]

@@ -8,48 +8,37 @@ network-camera-mqtt v1.25 §10.1 (`KeepAliveInterval`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.face_access.mqtt_transport import HassMqttTransport
-from custom_components.face_access.protocols.hfsecurity_mqtt import (
-    CAMERA,
-    FACE_TERMINAL,
-    HFSecurityMqttClient,
-    MqttVariant,
-)
+from custom_components.face_access.protocols.hfsecurity_mqtt import CAMERA, MqttVariant
 from custom_components.face_access.protocols.model import (
     AccessRecord,
-    DeviceMessage,
     DeviceRefusedError,
     UploadProblem,
 )
-from simulators.broker import Broker
-from simulators.camera_mqtt import CameraSimulator
-from simulators.face_terminal_mqtt import FaceTerminalSimulator
 
-from .e2e import TERMINAL_ID, variant_simulator, wait_until
+from .e2e import TERMINAL_ID, wait_until
+from .hfsecurity_support import DeviceRig, MakeRig, Simulator, rig_fixture
 
 FACTORY = {"resume_from_breakpoint": False}  # §8/§9.6: off unless the platform turns it on
 
 
-class Rig:
+class Rig(DeviceRig):
     """A started client of one simulated device, and every message it passed on."""
 
-    def __init__(
-        self, client: HFSecurityMqttClient, sim: FaceTerminalSimulator | CameraSimulator
-    ) -> None:
-        self.client = client
-        self.sim = sim
-        self.messages: list[DeviceMessage] = []
-        client.subscribe(self.messages.append)
+    def __init__(self, hass: HomeAssistant, sim: Simulator, variant: MqttVariant) -> None:
+        """Build the client of `sim`."""
+        super().__init__(hass, sim, variant)
+        self.client = self.new_client()
 
-    def commands(self, operator: str) -> list[dict[str, Any]]:
-        """Return every `operator` command the device received, in order."""
-        return [c for c in self.sim.received if c.get("operator") == operator]
+    async def start(self) -> None:
+        """Start the client, then the device, and wait until they are online."""
+        await self.client.start()
+        await super().start()
+        await self.online()
 
     async def online(self) -> None:
         """Wait until the client answered `Online` and read the upload settings."""
@@ -57,35 +46,13 @@ class Rig:
         await wait_until(lambda: self.client.diagnostics()["pending_commands"] == 0)
 
 
-@pytest.fixture
-async def make_rig(
-    hass: HomeAssistant, mqtt_connected: None, broker: Broker
-) -> AsyncGenerator[Any]:
-    """Return an async factory of rigs; stops every client, then every simulator."""
-    rigs: list[Rig] = []
-
-    async def make(variant: MqttVariant = FACE_TERMINAL, **options: Any) -> Rig:
-        sim = variant_simulator(broker, variant, **options)
-        client = HFSecurityMqttClient(
-            HassMqttTransport(hass, confirm_subscriptions=True), sim.device_id, variant=variant
-        )
-        rig = Rig(client, sim)
-        rigs.append(rig)
-        await client.start()
-        await hass.async_add_executor_job(sim.start)
-        await rig.online()
-        return rig
-
-    yield make
-    for rig in rigs:
-        await rig.client.stop()
-        await hass.async_add_executor_job(rig.sim.stop)
+make_rig = pytest.fixture(rig_fixture(Rig))
 
 
-async def test_check_reports_each_upload_that_is_off(make_rig: Any) -> None:
+async def test_check_reports_each_upload_that_is_off(make_rig: MakeRig[Rig]) -> None:
     """§9.6: records without picture, no strangers, no QR codes, no resume: four problems,
     named as the device's page names them, strangers' 0 meaning "upload" (L2349)."""
-    rig: Rig = await make_rig(**FACTORY)
+    rig = await make_rig(**FACTORY)
     rig.sim.configure_uploads(RecordUploadType=2, StrangerUploadType=1, QRCode=0)
 
     problems = await rig.client.check_uploads()
@@ -99,13 +66,13 @@ async def test_check_reports_each_upload_that_is_off(make_rig: Any) -> None:
     assert rig.commands("UpMQTTconfig") == []  # checking changes nothing
 
 
-async def test_check_of_a_device_that_sends_everything_is_empty(make_rig: Any) -> None:
-    rig: Rig = await make_rig()  # the simulator's defaults: every upload on, resume on
+async def test_check_of_a_device_that_sends_everything_is_empty(make_rig: MakeRig[Rig]) -> None:
+    rig = await make_rig()  # the simulator's defaults: every upload on, resume on
     assert await rig.client.check_uploads() == []
 
 
-async def test_fix_turns_uploads_on_keeps_the_rest_and_reads_back(make_rig: Any) -> None:
-    rig: Rig = await make_rig(**FACTORY)
+async def test_fix_turns_uploads_on_keeps_the_rest_and_reads_back(make_rig: MakeRig[Rig]) -> None:
+    rig = await make_rig(**FACTORY)
     rig.sim.configure_uploads(RecordUploadType=0, Card=0, Direction=1)
 
     assert await rig.client.fix_uploads() == []
@@ -120,9 +87,9 @@ async def test_fix_turns_uploads_on_keeps_the_rest_and_reads_back(make_rig: Any)
     assert rig.commands("GetMQTTconfig")[-1]["messageId"] != sent["messageId"]
 
 
-async def test_after_the_fix_records_arrive_and_are_acked(make_rig: Any) -> None:
+async def test_after_the_fix_records_arrive_and_are_acked(make_rig: MakeRig[Rig]) -> None:
     """With ResumefromBreakpoint on the device waits for PushAck (§11): the client sends it."""
-    rig: Rig = await make_rig(**FACTORY)
+    rig = await make_rig(**FACTORY)
     rig.sim.configure_uploads(RecordUploadType=0, StrangerUploadType=1)
     await rig.client.fix_uploads()
 
@@ -138,9 +105,9 @@ async def test_after_the_fix_records_arrive_and_are_acked(make_rig: Any) -> None
 
 
 async def test_fix_of_a_camera_sends_its_numbers_and_keeps_its_heartbeat(
-    make_rig: Any,
+    make_rig: MakeRig[Rig],
 ) -> None:
-    rig: Rig = await make_rig(CAMERA, heartbeat_interval=30.0, **FACTORY)
+    rig = await make_rig(CAMERA, heartbeat_interval=30.0, **FACTORY)
     rig.sim.configure_uploads(StrangerUploadType=1)
     assert await rig.client.check_uploads() == [
         UploadProblem(setting="StrangerUploadType", current="1", needed="0"),
@@ -156,8 +123,8 @@ async def test_fix_of_a_camera_sends_its_numbers_and_keeps_its_heartbeat(
     assert rig.sim.heartbeat_interval == 30.0
 
 
-async def test_refused_fix_raises_the_devices_reason(make_rig: Any) -> None:
-    rig: Rig = await make_rig(**FACTORY)
+async def test_refused_fix_raises_the_devices_reason(make_rig: MakeRig[Rig]) -> None:
+    rig = await make_rig(**FACTORY)
     rig.sim.refuse_next("UpMQTTconfig", 463, "ResumefromBreakpoint need Topic Snap or Verify")
 
     with pytest.raises(DeviceRefusedError) as refused:
@@ -169,10 +136,10 @@ async def test_refused_fix_raises_the_devices_reason(make_rig: Any) -> None:
 
 
 async def test_fix_reports_what_the_device_kept(
-    make_rig: Any, monkeypatch: pytest.MonkeyPatch
+    make_rig: MakeRig[Rig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A device that acks but keeps a value is told in what is returned, not hidden."""
-    rig: Rig = await make_rig(**FACTORY)
+    rig = await make_rig(**FACTORY)
     rig.sim.configure_uploads(RecordUploadType=2)
     real_up = rig.sim._cmd_up_mqtt_config
 
@@ -188,10 +155,12 @@ async def test_fix_reports_what_the_device_kept(
     assert rig.sim.mqtt_config["ResumefromBreakpoint"] == 1
 
 
-async def test_offline_after_follows_the_cameras_keep_alive_interval(make_rig: Any) -> None:
+async def test_offline_after_follows_the_cameras_keep_alive_interval(
+    make_rig: MakeRig[Rig],
+) -> None:
     """Camera digest §3: offline after two heartbeat intervals plus margin, the interval read
     from `GetMQTTconfig` at every Online."""
-    rig: Rig = await make_rig(CAMERA, heartbeat_interval=20.0)
+    rig = await make_rig(CAMERA, heartbeat_interval=20.0)
     assert rig.client.offline_after == 2 * 20.0 + 15.0
 
     rig.sim.configure_uploads(KeepAliveInterval=60)
@@ -201,16 +170,18 @@ async def test_offline_after_follows_the_cameras_keep_alive_interval(make_rig: A
     assert rig.client.diagnostics()["reported_heartbeat_interval"] == 60.0
 
 
-async def test_offline_after_of_a_terminal_keeps_its_heartbeat_default(make_rig: Any) -> None:
+async def test_offline_after_of_a_terminal_keeps_its_heartbeat_default(
+    make_rig: MakeRig[Rig],
+) -> None:
     """The terminal's §9.6 has no heartbeat field: 2.5 × its 30 s heartbeat, as before."""
-    rig: Rig = await make_rig()
+    rig = await make_rig()
     assert rig.client.offline_after == 75.0
     assert rig.client.diagnostics()["reported_heartbeat_interval"] is None
 
 
-async def test_every_online_sets_the_clock_and_reads_the_uploads(make_rig: Any) -> None:
+async def test_every_online_sets_the_clock_and_reads_the_uploads(make_rig: MakeRig[Rig]) -> None:
     """§9.8: the clock is set at each reconnection (a restart loses it), §9.6 read again."""
-    rig: Rig = await make_rig()
+    rig = await make_rig()
     assert len(rig.commands("SetSysTime")) == 1
 
     await rig.client.reboot()

@@ -45,6 +45,8 @@ from tests.http_devices import serve, until
 
 RECORDS_OFF = UploadProblem(setting="RecordUploadType", current="0", needed="1")
 RESUME_OFF = UploadProblem(setting="ResumefromBreakpoint", current=None, needed="1")
+RECORDS = "`RecordUploadType` (0 → 1)"
+RESUME = "`ResumefromBreakpoint` (— → 1)"
 
 
 @pytest.fixture
@@ -70,9 +72,24 @@ async def set_up(hass: HomeAssistant) -> MockConfigEntry:
     return entry
 
 
+@pytest.fixture
+async def entry(hass: HomeAssistant, clients: list[FakeClient]) -> MockConfigEntry:
+    """The fake device set up as the `device` fixture leaves it, its upload check done."""
+    return await set_up(hass)
+
+
 def uploads_issue(hass: HomeAssistant, entry: ConfigEntry[Any]) -> ir.IssueEntry | None:
     """Return the entry's "uploads off" issue, if raised."""
     return ir.async_get(hass).async_get_issue(DOMAIN, f"uploads_off_{entry.entry_id}")
+
+
+def issue_settings(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str | None:
+    """Return the settings the entry's "uploads off" issue names; None when it is not raised."""
+    issue = uploads_issue(hass, entry)
+    if issue is None:
+        return None
+    assert issue.translation_placeholders is not None
+    return issue.translation_placeholders["settings"]
 
 
 async def start_fix(
@@ -96,35 +113,45 @@ async def submit(client: Any, flow_id: str) -> dict[str, Any]:
     return result
 
 
+async def confirm_fix(
+    hass_client: ClientSessionGenerator, entry: ConfigEntry[Any]
+) -> dict[str, Any]:
+    """Open the issue's fix flow and confirm its form at once, as a user would; return what
+    the flow answered."""
+    client, form = await start_fix(hass_client, entry)
+    return await submit(client, form["flow_id"])
+
+
+def assert_form_error(result: dict[str, Any], error: str, **placeholders: str) -> None:
+    """Assert that the fix flow showed its form again with `error` and these placeholders."""
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": error}
+    for key, value in placeholders.items():
+        assert result["description_placeholders"][key] == value
+
+
 async def test_set_up_raises_a_fixable_issue_naming_the_settings(
-    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient]
+    hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """Settings that are off are named in a fixable issue, with what they are and need."""
-    entry = await set_up(hass)
-
     issue = uploads_issue(hass, entry)
     assert issue is not None
     assert issue.is_fixable
     assert issue.translation_key == "uploads_off"
-    assert issue.translation_placeholders == {
-        "name": TITLE,
-        "settings": "`RecordUploadType` (0 → 1), `ResumefromBreakpoint` (— → 1)",
-    }
+    assert issue.translation_placeholders == {"name": TITLE, "settings": f"{RECORDS}, {RESUME}"}
 
 
 async def test_fix_flow_turns_the_uploads_on(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """Confirming the fix asks the device once; when it reads back right the issue goes."""
-    entry = await set_up(hass)
-
     client, form = await start_fix(hass_client, entry)
     assert form["type"] == "form"
     assert form["step_id"] == "confirm"
-    assert "`RecordUploadType` (0 → 1)" in form["description_placeholders"]["settings"]
+    assert RECORDS in form["description_placeholders"]["settings"]
     assert device.fixes == 0
 
     result = await submit(client, form["flow_id"])
@@ -149,20 +176,16 @@ async def test_fix_flow_shows_the_device_refusing_and_keeps_the_issue(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
     error: Exception,
     shown: str,
 ) -> None:
     """A refusal or silence shows an error on the form, with the reason; the issue stays."""
-    entry = await set_up(hass)
     device.fix_error = error
-    client, form = await start_fix(hass_client, entry)
 
-    result = await submit(client, form["flow_id"])
+    result = await confirm_fix(hass_client, entry)
 
-    assert result["type"] == "form"
-    assert result["errors"] == {"base": shown}
-    assert result["description_placeholders"]["reason"] == str(error)
+    assert_form_error(result, shown, reason=str(error))
     assert uploads_issue(hass, entry) is not None
 
 
@@ -170,55 +193,53 @@ async def test_fix_flow_reports_what_the_device_still_reads_back_wrong(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """A device that takes the change but reads one setting back still off keeps the issue."""
-    entry = await set_up(hass)
     device.fix_keeps = [RESUME_OFF]
-    client, form = await start_fix(hass_client, entry)
 
-    result = await submit(client, form["flow_id"])
+    result = await confirm_fix(hass_client, entry)
 
-    assert result["type"] == "form"
-    assert result["errors"] == {"base": "fix_incomplete"}
-    assert result["description_placeholders"]["settings"] == "`ResumefromBreakpoint` (— → 1)"
-    issue = uploads_issue(hass, entry)
-    assert issue is not None
-    assert issue.translation_placeholders["settings"] == "`ResumefromBreakpoint` (— → 1)"
+    assert_form_error(result, "fix_incomplete", settings=RESUME)
+    assert issue_settings(hass, entry) == RESUME
 
 
-async def test_reconnect_clears_the_issue_when_fixed_on_the_device(
-    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient]
+@pytest.mark.parametrize(
+    ("before", "after", "named_before", "named_after"),
+    [
+        pytest.param(
+            [RECORDS_OFF, RESUME_OFF],
+            [],
+            f"{RECORDS}, {RESUME}",
+            None,
+            id="fixed on the device clears the issue",
+        ),
+        pytest.param([], [RECORDS_OFF], None, RECORDS, id="turned off raises the issue"),
+    ],
+)
+async def test_reconnect_checks_the_uploads_again(
+    hass: HomeAssistant,
+    device: FakeDevice,
+    clients: list[FakeClient],
+    before: list[UploadProblem],
+    after: list[UploadProblem],
+    named_before: str | None,
+    named_after: str | None,
 ) -> None:
-    """Settings turned on at the device's own page clear the issue at the next reconnect."""
+    """Settings turned on or off at the device's own page while Home Assistant runs are found
+    at the next reconnect."""
+    device.uploads = before
     entry = await set_up(hass)
-    assert uploads_issue(hass, entry) is not None
+    assert issue_settings(hass, entry) == named_before
 
-    device.uploads = []
+    device.uploads = after
     await reconnect(hass, clients[-1])
 
-    assert uploads_issue(hass, entry) is None
+    assert issue_settings(hass, entry) == named_after
 
 
-async def test_reconnect_raises_the_issue_when_turned_off(
-    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient]
-) -> None:
-    """Settings turned off while Home Assistant runs are found at the next reconnect."""
-    device.uploads = []
-    entry = await set_up(hass)
-    assert uploads_issue(hass, entry) is None
-
-    device.uploads = [RECORDS_OFF]
-    await reconnect(hass, clients[-1])
-
-    issue = uploads_issue(hass, entry)
-    assert issue is not None
-    assert issue.translation_placeholders["settings"] == "`RecordUploadType` (0 → 1)"
-
-
-async def test_no_issue_without_the_capability(
-    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient]
-) -> None:
+@pytest.mark.usefixtures("clients")
+async def test_no_issue_without_the_capability(hass: HomeAssistant, device: FakeDevice) -> None:
     """A device whose protocol cannot read its uploads gets no issue."""
     device.capabilities -= {Capability.UPLOAD_CHECK}
     entry = await set_up(hass)
@@ -227,10 +248,9 @@ async def test_no_issue_without_the_capability(
 
 
 async def test_removing_the_entry_removes_the_issue(
-    hass: HomeAssistant, device: FakeDevice, clients: list[FakeClient]
+    hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """Deleting the device deletes its issue."""
-    entry = await set_up(hass)
     assert uploads_issue(hass, entry) is not None
 
     await hass.config_entries.async_remove(entry.entry_id)
@@ -243,10 +263,9 @@ async def test_fix_flow_of_an_unloaded_device_aborts(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     device: FakeDevice,
-    clients: list[FakeClient],
+    entry: MockConfigEntry,
 ) -> None:
     """A device that is not loaded cannot be changed: the flow ends, the issue stays."""
-    entry = await set_up(hass)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -287,20 +306,24 @@ async def set_up_terminal(hass: HomeAssistant, sim: FaceTerminalSimulator) -> Mo
     return entry
 
 
+async def cut_off_and_back(hass: HomeAssistant, sim: FaceTerminalSimulator) -> None:
+    """Cut the terminal off (no goodbye, so its last will goes out) and start it again."""
+    await hass.async_add_executor_job(partial(sim.stop, abrupt=True))
+    await hass.async_add_executor_job(sim.start)
+
+
 @pytest.mark.usefixtures("mqtt_connected")
 async def test_e2e_terminal_repair_turns_resume_on(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, terminal: FaceTerminalSimulator
 ) -> None:
     """The terminal's `GetMQTTconfig` shows no resume; the fix sets it with `UpMQTTconfig`."""
     entry = await set_up_terminal(hass, terminal)
-    issue = uploads_issue(hass, entry)
-    assert issue is not None
-    assert issue.translation_placeholders is not None
-    assert "`ResumefromBreakpoint` (0 → 1)" in issue.translation_placeholders["settings"]
+    settings = issue_settings(hass, entry)
+    assert settings is not None
+    assert "`ResumefromBreakpoint` (0 → 1)" in settings
     assert terminal.mqtt_config["ResumefromBreakpoint"] == 0
 
-    client, form = await start_fix(hass_client, entry)
-    result = await submit(client, form["flow_id"])
+    result = await confirm_fix(hass_client, entry)
 
     assert result["type"] == "create_entry"
     assert terminal.mqtt_config["ResumefromBreakpoint"] == 1
@@ -345,19 +368,14 @@ async def test_e2e_terminal_turned_off_on_its_page_is_found_at_reconnect(
     """Record upload switched off on the device shows up when the device reconnects."""
     entry = await set_up_terminal(hass, terminal)
     terminal.configure_uploads(ResumefromBreakpoint=1)
-    await hass.async_add_executor_job(partial(terminal.stop, abrupt=True))
-    await hass.async_add_executor_job(terminal.start)
+    await cut_off_and_back(hass, terminal)
     await wait_until(lambda: uploads_issue(hass, entry) is None)
 
     terminal.configure_uploads(RecordUploadType=0)
-    await hass.async_add_executor_job(partial(terminal.stop, abrupt=True))
-    await hass.async_add_executor_job(terminal.start)
+    await cut_off_and_back(hass, terminal)
     await wait_until(lambda: uploads_issue(hass, entry) is not None)
 
-    issue = uploads_issue(hass, entry)
-    assert issue is not None
-    assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["settings"] == "`RecordUploadType` (0 → 1)"
+    assert issue_settings(hass, entry) == RECORDS
 
 
 # ---- end to end: the face-capture terminal over HTTP ----------------------------------------
@@ -402,17 +420,11 @@ async def test_e2e_face_capture_repair_points_the_upload_back(
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await until(lambda: uploads_issue(hass, entry) is not None)
-    issue = uploads_issue(hass, entry)
-    assert issue is not None
-    assert issue.translation_placeholders is not None
     home_port = urlsplit(upload).port
     moved_port = urlsplit(moved).port
-    assert issue.translation_placeholders["settings"] == (
-        f"`upload_info.server_port` ({moved_port} → {home_port})"
-    )
+    assert issue_settings(hass, entry) == f"`upload_info.server_port` ({moved_port} → {home_port})"
 
-    client, form = await start_fix(hass_client, entry)
-    result = await submit(client, form["flow_id"])
+    result = await confirm_fix(hass_client, entry)
 
     assert result["type"] == "create_entry"
     assert capture.upload_url == upload
