@@ -10,11 +10,12 @@ the temperature tablet's `facelib_batch` chain (temperature_http digest §7) thr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 import pytest
@@ -43,9 +44,15 @@ from simulators.face_terminal_mqtt.device import FaceTerminalSimulator
 from simulators.hfsecurity_mqtt import HFSecurityMqttDevice
 from simulators.temperature_http import TemperatureTabletSimulator
 from tests.common import make_photo
-from tests.e2e import add_through_the_flow, wait_until
+from tests.e2e import (
+    add_through_the_flow,
+    quick_simulator,
+    running,
+    tablet_on_webhook,
+    wait_until,
+)
 from tests.http_devices import serve
-from tests.test_temperature_http import CID, URL, tablet_entry
+from tests.test_temperature_http import CID
 
 TERMINAL_ID = "1305433"
 CAMERA_ID = "1026700"
@@ -131,30 +138,40 @@ async def clients(broker: Broker) -> AsyncIterator[Callable[..., Any]]:
         await asyncio.to_thread(transport.close)
 
 
+@pytest.fixture
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Poll a running batch's progress every 0.1 s instead of the terminal's 5 s."""
+    monkeypatch.setattr(batch, "PROGRESS_POLL_INTERVAL", 0.1)
+
+
 def people(count: int, prefix: str = "p") -> list[Enrollment]:
+    """Return `count` people, `<prefix>0` onwards, each with the same photo."""
     return [
         Enrollment(person_id=f"{prefix}{number}", name=f"Person {number}", photo_jpeg=PHOTO)
         for number in range(count)
     ]
 
 
+def photo_urls(photos: PhotoServer, staff: Iterable[Enrollment]) -> dict[str, str]:
+    """Serve each person's photo under their person ID; return the URLs by person ID."""
+    return {person.person_id: photos.url(person.person_id) for person in staff}
+
+
 def batches(device: HFSecurityMqttDevice) -> list[dict[str, Any]]:
+    """Return the `EditPersonsNew` commands the device received, oldest first."""
     return [command for command in device.received if command["operator"] == "EditPersonsNew"]
 
 
+@pytest.mark.usefixtures("quick_polls")
 async def test_a_batch_reaches_the_terminal_in_one_command(
-    devices: Callable[..., Any],
-    clients: Callable[..., Any],
-    photos: PhotoServer,
-    monkeypatch: pytest.MonkeyPatch,
+    devices: Callable[..., Any], clients: Callable[..., Any], photos: PhotoServer
 ) -> None:
     """30 people in one `EditPersonsNew`; the terminal downloads each photo while asked."""
-    monkeypatch.setattr(batch, "PROGRESS_POLL_INTERVAL", 0.1)
     terminal: FaceTerminalSimulator = devices(FaceTerminalSimulator, TERMINAL_ID)
     terminal.batch_person_seconds = 0.05
     client = await clients(FACE_TERMINAL, TERMINAL_ID)
     staff = people(30)
-    urls = {person.person_id: photos.url(person.person_id) for person in staff}
+    urls = photo_urls(photos, staff)
 
     outcomes = await client.enroll_batch(staff, urls)
 
@@ -211,6 +228,7 @@ async def test_per_person_failures_are_reported_and_the_rest_enrolled(
     ("kind", "variant", "device_id"),
     [(FaceTerminalSimulator, FACE_TERMINAL, TERMINAL_ID), (CameraSimulator, CAMERA, CAMERA_ID)],
 )
+@pytest.mark.usefixtures("quick_polls")
 async def test_a_busy_device_is_waited_for(
     devices: Callable[..., Any],
     clients: Callable[..., Any],
@@ -225,7 +243,6 @@ async def test_a_busy_device_is_waited_for(
     The terminal is asked (`QueryProgress`, digest §4.14); the camera, whose document has no
     such command, is given a few seconds before each try.
     """
-    monkeypatch.setattr(batch, "PROGRESS_POLL_INTERVAL", 0.1)
     monkeypatch.setattr(batch, "BUSY_RETRY_INTERVAL", 0.3)
     terminal = devices(kind, device_id)
     terminal.batch_person_seconds = 0.2
@@ -233,7 +250,7 @@ async def test_a_busy_device_is_waited_for(
     client = await clients(variant, device_id)
     theirs = people(5, "other")
     ours = people(3, "ours")
-    urls = {person.person_id: photos.url(person.person_id) for person in theirs + ours}
+    urls = photo_urls(photos, theirs + ours)
     first = asyncio.create_task(other.enroll_batch(theirs, urls))
     async with asyncio.timeout(10):
         while terminal.batch_running is None:  # noqa: ASYNC110 - another thread's state
@@ -256,19 +273,16 @@ async def test_a_busy_device_is_waited_for(
     assert bool(asked) is variant.query_progress
 
 
+@pytest.mark.usefixtures("quick_polls")
 async def test_a_lost_ack_is_told_by_query_progress_and_the_batch_sent_again(
-    devices: Callable[..., Any],
-    clients: Callable[..., Any],
-    photos: PhotoServer,
-    monkeypatch: pytest.MonkeyPatch,
+    devices: Callable[..., Any], clients: Callable[..., Any], photos: PhotoServer
 ) -> None:
     """The terminal idle again without an ack: the batch (an upsert) goes once more."""
-    monkeypatch.setattr(batch, "PROGRESS_POLL_INTERVAL", 0.1)
     terminal: FaceTerminalSimulator = devices(FaceTerminalSimulator, TERMINAL_ID)
     terminal.lose_next_ack("EditPersonsNew")
     client = await clients(FACE_TERMINAL, TERMINAL_ID)
     staff = people(3)
-    urls = {person.person_id: photos.url(person.person_id) for person in staff}
+    urls = photo_urls(photos, staff)
 
     outcomes = await client.enroll_batch(staff, urls)
 
@@ -286,7 +300,7 @@ async def test_a_camera_refusing_the_whole_batch_fails_each_person(
     camera.refuse_next("EditPersonsNew", 460, "Data out of range")
     client = await clients(CAMERA, CAMERA_ID)
     staff = people(2)
-    urls = {person.person_id: photos.url(person.person_id) for person in staff}
+    urls = photo_urls(photos, staff)
 
     outcomes = await client.enroll_batch(staff, urls)
 
@@ -333,19 +347,22 @@ async def test_a_photo_is_served_only_at_its_signed_url(
 
 @pytest.fixture
 def camera(broker: Broker) -> Iterator[CameraSimulator]:
-    sim = CameraSimulator(
-        broker.host,
-        broker.port,
-        CAMERA_ID,
-        heartbeat_interval=2.0,
-        online_repeat_interval=1.0,
-        resend_interval=1.0,
-    )
+    """The simulated camera (quick timers), downloading its photos; not yet added."""
+    sim = quick_simulator(CameraSimulator, broker, CAMERA_ID)
     sim.download_pictures = True
-    sim.start()
-    yield sim
-    sim.wait_batch_done()
-    sim.stop()
+    with running(sim):
+        yield sim
+        sim.wait_batch_done()
+
+
+async def add_camera(hass: HomeAssistant, camera: CameraSimulator) -> ConfigEntry:
+    """Add the camera through the config flow; return its entry once the camera is online."""
+    entry = hass.config_entries.async_get_entry(
+        await add_through_the_flow(hass, "camera_mqtt", CAMERA_ID)
+    )
+    assert entry is not None
+    await wait_until(lambda: camera.online_acked)
+    return entry
 
 
 async def test_enroll_many_sends_one_batch_to_a_camera(
@@ -356,10 +373,7 @@ async def test_enroll_many_sends_one_batch_to_a_camera(
 ) -> None:
     """Home Assistant serves the photos the camera downloads, then withdraws them."""
     base = await serve(hass, hass_client_no_auth)
-    entry_id = await add_through_the_flow(hass, "camera_mqtt", CAMERA_ID)
-    entry = hass.config_entries.async_get_entry(entry_id)
-    assert entry is not None
-    await wait_until(lambda: camera.online_acked)
+    entry = await add_camera(hass, camera)
     staff = people(12, "staff-member-")  # never found in a token or signature by chance
     staff.append(Enrollment(person_id="too-long", name="N" * 40, photo_jpeg=PHOTO))
 
@@ -390,10 +404,7 @@ async def test_people_a_camera_cannot_download_go_one_by_one(
 ) -> None:
     """A local URL the camera cannot reach: it says so per person, and they go with the photo."""
     await async_process_ha_core_config(hass, {"internal_url": "http://192.0.2.1:8123"})
-    entry_id = await add_through_the_flow(hass, "camera_mqtt", CAMERA_ID)
-    entry = hass.config_entries.async_get_entry(entry_id)
-    assert entry is not None
-    await wait_until(lambda: camera.online_acked)
+    entry = await add_camera(hass, camera)
 
     outcomes = await async_enroll_many(hass, entry, people(2))
 
@@ -414,17 +425,8 @@ async def tablet(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, socket_enabled: None
 ) -> AsyncIterator[TemperatureTabletSimulator]:
     """A temperature tablet's entry and a simulated tablet posting to its webhook (1 s)."""
-    entry = tablet_entry(heartbeat_interval=1)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    client = await hass_client_no_auth()
-    device = TemperatureTabletSimulator(str(client.make_url(URL)), CID, heartbeat_interval=30)
-    await hass.async_add_executor_job(device.start)
-    await wait_until(lambda: device.time_interval == 1 and device.time_zone is not None)
-    yield device
-    await hass.async_add_executor_job(device.stop)
-    assert device.protocol_violations == []
+    async with tablet_on_webhook(hass, hass_client_no_auth) as device:
+        yield device
 
 
 async def test_enroll_many_chains_facelib_batches_on_a_tablet(

@@ -37,7 +37,15 @@ def folder(hass: HomeAssistant, tmp_path: Path) -> Path:
 @pytest.fixture
 async def people(hass: HomeAssistant, folder: Path) -> ConfigEntry:
     """The People entry, set up."""
-    return await add_people_entry(hass)
+    entry: ConfigEntry = await add_people_entry(hass)
+    return entry
+
+
+def write_listing(folder: Path, rows: str, *photo_ids: str) -> None:
+    """Write `people.csv` (HEADER, then `rows`) and a JPEG photo named after each ID given."""
+    (folder / "people.csv").write_text(HEADER + rows)
+    for person_id in photo_ids:
+        (folder / f"{person_id}.jpg").write_bytes(make_photo())
 
 
 async def _import(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -139,8 +147,7 @@ async def test_a_second_import_updates_people_already_there(
     hass: HomeAssistant, people: ConfigEntry, folder: Path
 ) -> None:
     """The same person ID again changes the person (and their photo) instead of adding."""
-    (folder / "1001.jpg").write_bytes(make_photo())
-    (folder / "people.csv").write_text(HEADER + "1001,Ada,,,,\n")
+    write_listing(folder, "1001,Ada,,,,\n", "1001")
     await _import(hass, folder=str(folder))
     (ada,) = roster_people(hass)
     before = ada.photo_sha256
@@ -198,8 +205,7 @@ async def test_bad_calls_are_refused_before_anything_is_added(
     if setup == "no_name_column":
         (folder / "people.csv").write_text("person_id,card_number\n1001,5\n")
     elif setup == "good":
-        (folder / "people.csv").write_text(HEADER + "1001,Ada,,,,\n")
-        (folder / "1001.jpg").write_bytes(make_photo())
+        write_listing(folder, "1001,Ada,,,,\n", "1001")
 
     with pytest.raises(ServiceValidationError) as err:
         await _import(hass, folder=target, **data)
@@ -210,8 +216,7 @@ async def test_bad_calls_are_refused_before_anything_is_added(
 
 async def test_the_import_needs_the_people_entry(hass: HomeAssistant, folder: Path) -> None:
     """Without a People entry there is no roster to import into."""
-    (folder / "people.csv").write_text(HEADER + "1001,Ada,,,,\n")
-    (folder / "1001.jpg").write_bytes(make_photo())
+    write_listing(folder, "1001,Ada,,,,\n", "1001")
     assert await async_setup_component(hass, DOMAIN, {})  # the services, no People entry
 
     with pytest.raises(ServiceValidationError) as err:
@@ -229,9 +234,7 @@ async def test_imported_people_reach_the_chosen_terminal(
 ) -> None:
     """Over the broker: the imported people are enrolled on the terminal named in the call."""
     terminal_id = await add_terminal(hass, terminal)
-    (folder / "people.csv").write_text(HEADER + "3001,Ada,,,,\n3002,Grace,,,,block\n")
-    for person_id in ("3001", "3002"):
-        (folder / f"{person_id}.jpg").write_bytes(make_photo())
+    write_listing(folder, "3001,Ada,,,,\n3002,Grace,,,,block\n", "3001", "3002")
 
     response = await _import(hass, folder=str(folder), terminals=[terminal_id])
 

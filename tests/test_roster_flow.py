@@ -8,6 +8,7 @@ firmware), so that a recognition from it shows what the roster adds to events an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 import hashlib
 import io
@@ -22,8 +23,11 @@ from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntry,
     ConfigEntryState,
+    ConfigFlowResult,
+    ConfigSubentry,
+    SubentryFlowResult,
 )
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant, ServiceCall, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -104,13 +108,17 @@ async def terminal(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> FakeTerm
     return device
 
 
-@pytest.fixture
-async def people(hass: HomeAssistant) -> ConfigEntry:
-    """The People entry, added through the integration's menu."""
+async def choose_people(hass: HomeAssistant) -> ConfigFlowResult:
+    """Open the integration's menu and choose People; return the flow's answer."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
+    return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "people"}
     )
+
+
+async def add_people(hass: HomeAssistant) -> ConfigEntry:
+    """Add the People entry through the integration's menu; it must load."""
+    result = await choose_people(hass)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     entry: ConfigEntry = result["result"]
@@ -119,11 +127,18 @@ async def people(hass: HomeAssistant) -> ConfigEntry:
 
 
 @pytest.fixture
+async def people(hass: HomeAssistant) -> ConfigEntry:
+    """The People entry, added through the integration's menu."""
+    return await add_people(hass)
+
+
+@pytest.fixture
 async def client(
     hass: HomeAssistant, terminal: FakeTerminal, hass_client: ClientSessionGenerator
 ) -> aiohttp.ClientSession:
     """An HTTP client of Home Assistant, logged in as an administrator (uploads need one)."""
-    return await hass_client()
+    session: aiohttp.ClientSession = await hass_client()
+    return session
 
 
 async def upload(client: aiohttp.ClientSession, data: bytes, name: str = "ada.jpg") -> str:
@@ -136,7 +151,7 @@ async def upload(client: aiohttp.ClientSession, data: bytes, name: str = "ada.jp
     return file_id
 
 
-async def start(hass: HomeAssistant, people: ConfigEntry) -> dict[str, Any]:
+async def start(hass: HomeAssistant, people: ConfigEntry) -> SubentryFlowResult:
     """Open the "Add person" form."""
     result = await hass.config_entries.subentries.async_init(
         (people.entry_id, SUBENTRY_PERSON), context={"source": SOURCE_USER}
@@ -146,7 +161,7 @@ async def start(hass: HomeAssistant, people: ConfigEntry) -> dict[str, Any]:
     return result
 
 
-async def add_person(hass: HomeAssistant, people: ConfigEntry, **fields: Any) -> dict[str, Any]:
+async def add_person(hass: HomeAssistant, people: ConfigEntry, **fields: Any) -> SubentryFlowResult:
     """Fill in and submit the "Add person" form; return the flow's answer."""
     result = await start(hass, people)
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], fields)
@@ -156,7 +171,7 @@ async def add_person(hass: HomeAssistant, people: ConfigEntry, **fields: Any) ->
 
 async def edit_person(
     hass: HomeAssistant, people: ConfigEntry, subentry_id: str, **fields: Any
-) -> dict[str, Any]:
+) -> SubentryFlowResult:
     """Open the person's edit form and submit it; return the flow's answer."""
     result = await hass.config_entries.subentries.async_init(
         (people.entry_id, SUBENTRY_PERSON),
@@ -173,7 +188,21 @@ async def edit_person(
     return result
 
 
-def only_person(people: ConfigEntry) -> Any:
+async def add_with_photo(
+    hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry, **fields: Any
+) -> ConfigSubentry:
+    """Add a person through the form with a newly uploaded photo; return their subentry.
+
+    The form must accept `fields`.
+    """
+    before = set(people.subentries)
+    result = await add_person(hass, people, photo=await upload(client, make_photo()), **fields)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    (subentry_id,) = set(people.subentries) - before
+    return people.subentries[subentry_id]
+
+
+def only_person(people: ConfigEntry) -> ConfigSubentry:
     """Return the People entry's one subentry."""
     (subentry,) = people.subentries.values()
     return subentry
@@ -181,10 +210,11 @@ def only_person(people: ConfigEntry) -> Any:
 
 def kept_photo(hass: HomeAssistant, subentry_id: str) -> bytes:
     """Read a kept photo (tests may block: there is no other work on the loop)."""
-    return photo_path(hass, subentry_id).read_bytes()
+    data: bytes = photo_path(hass, subentry_id).read_bytes()
+    return data
 
 
-def suggested(result: dict[str, Any]) -> dict[str, Any]:
+def suggested(result: Mapping[str, Any]) -> dict[str, Any]:
     """Return what a shown form fills in (its suggested values)."""
     return {
         str(key): key.description["suggested_value"]
@@ -199,14 +229,23 @@ def stored_photos(hass: HomeAssistant) -> list[Path] | None:
     return sorted(store.glob("*.jpg")) if store.is_dir() else None
 
 
+def entity_state(hass: HomeAssistant, domain: str, suffix: str) -> State:
+    """Return the state of the `domain` entity whose ID ends with `suffix`."""
+    return next(
+        state for state in hass.states.async_all(domain) if state.entity_id.endswith(suffix)
+    )
+
+
 # ---- the People entry ----------------------------------------------------------------------
 
 
 async def test_people_is_offered_once_beside_the_protocols(hass: HomeAssistant) -> None:
     """The menu ends with People; a second People entry is refused, a roster is one entry."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["menu_options"][-1] == "people"
-    assert "face_terminal_mqtt" in result["menu_options"]
+    menu = result["menu_options"]
+    assert isinstance(menu, list)
+    assert menu[-1] == "people"
+    assert "face_terminal_mqtt" in menu
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "people"}
     )
@@ -220,10 +259,7 @@ async def test_people_is_offered_once_beside_the_protocols(hass: HomeAssistant) 
     assert entry.supported_subentry_types == {SUBENTRY_PERSON: {"supports_reconfigure": True}}
     assert entry.supports_options is False
 
-    again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    again = await hass.config_entries.flow.async_configure(
-        again["flow_id"], {"next_step_id": "people"}
-    )
+    again = await choose_people(hass)
     assert again["type"] is FlowResultType.ABORT
     assert again["reason"] == "single_instance_allowed"
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
@@ -343,29 +379,17 @@ async def test_edit_keeps_or_replaces_the_photo(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """Editing without a photo keeps the kept one; a new upload replaces it."""
-    await add_person(
-        hass,
-        people,
-        name="Ada",
-        person_id="E012",
-        photo=await upload(client, make_photo()),
-        all_terminals=True,
-    )
+    await add_with_photo(hass, client, people, name="Ada", person_id="E012", all_terminals=True)
     subentry = only_person(people)
     first = kept_photo(hass, subentry.subentry_id)
     person = roster_person_by_id(hass, "E012")
     assert person is not None
     assert person.name == "Ada"
-
-    result = await edit_person(
-        hass,
-        people,
-        subentry.subentry_id,
-        name="Ada Lovelace",
-        person_id="E012",
-        card_number="1234",
-        all_terminals=True,
+    rename = partial(
+        edit_person, hass, people, subentry.subentry_id, name="Ada Lovelace", all_terminals=True
     )
+
+    result = await rename(person_id="E012", card_number="1234")
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -379,14 +403,8 @@ async def test_edit_keeps_or_replaces_the_photo(
     assert person is not None
     assert person.name == "Ada Lovelace"
 
-    result = await edit_person(
-        hass,
-        people,
-        subentry.subentry_id,
-        name="Ada Lovelace",
-        person_id="E013",
-        photo=await upload(client, make_photo("PNG", (500, 700))),
-        all_terminals=True,
+    result = await rename(
+        person_id="E013", photo=await upload(client, make_photo("PNG", (500, 700)))
     )
 
     assert result["reason"] == "reconfigure_successful"
@@ -405,13 +423,10 @@ async def test_deleting_a_person_removes_their_photo(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """The photo goes with the person; other people's photos stay."""
-    for name in ("Ada", "Grace"):
-        await add_person(
-            hass, people, name=name, photo=await upload(client, make_photo()), all_terminals=True
-        )
-    ada, grace = (
-        next(s for s in people.subentries.values() if s.title == name) for name in ("Ada", "Grace")
-    )
+    ada, grace = [
+        await add_with_photo(hass, client, people, name=name, all_terminals=True)
+        for name in ("Ada", "Grace")
+    ]
     assert photo_path(hass, ada.subentry_id).is_file()
 
     assert hass.config_entries.async_remove_subentry(people, ada.subentry_id)
@@ -426,9 +441,7 @@ async def test_removing_the_people_entry_removes_every_photo(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """No face stays behind the roster."""
-    await add_person(
-        hass, people, name="Ada", photo=await upload(client, make_photo()), all_terminals=True
-    )
+    await add_with_photo(hass, client, people, name="Ada", all_terminals=True)
     assert stored_photos(hass) == [photo_path(hass, only_person(people).subentry_id)]
 
     await hass.config_entries.async_remove(people.entry_id)
@@ -442,16 +455,12 @@ async def test_changes_while_unloaded_are_put_right_at_set_up(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """A person added while the entry was not loaded gets their photo; a deleted one loses it."""
-    await add_person(
-        hass, people, name="Ada", photo=await upload(client, make_photo()), all_terminals=True
-    )
+    await add_with_photo(hass, client, people, name="Ada", all_terminals=True)
     ada = only_person(people)
     assert await hass.config_entries.async_unload(people.entry_id)
 
     hass.config_entries.async_remove_subentry(people, ada.subentry_id)
-    await add_person(
-        hass, people, name="Grace", photo=await upload(client, make_photo()), all_terminals=True
-    )
+    await add_with_photo(hass, client, people, name="Grace", all_terminals=True)
     grace = only_person(people)
     # No update listener while unloaded: the photo waits, the old one is still there.
     assert not photo_path(hass, grace.subentry_id).exists()
@@ -491,11 +500,13 @@ async def test_errors_leave_the_upload_for_the_corrected_form(
 
 async def _error(
     hass: HomeAssistant, people: ConfigEntry, fields: dict[str, Any]
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> tuple[dict[str, str], Mapping[str, str]]:
     """Submit the add form; return its errors and placeholders (it must not be accepted)."""
     result = await add_person(hass, people, **fields)
     assert result["type"] is FlowResultType.FORM, result
-    return result["errors"], result["description_placeholders"]
+    errors = result["errors"]
+    assert errors is not None
+    return errors, result["description_placeholders"] or {}
 
 
 async def test_form_errors_about_the_photo(
@@ -535,13 +546,8 @@ async def test_form_errors_about_the_person(
 ) -> None:
     """A blank name, a taken ID, an ID the terminal cannot store, a validity that ends first."""
     terminal_id = ha_device_id(hass)
-    await add_person(
-        hass,
-        people,
-        name="Ada",
-        person_id="E012",
-        photo=await upload(client, make_photo()),
-        terminals=[terminal_id],
+    await add_with_photo(
+        hass, client, people, name="Ada", person_id="E012", terminals=[terminal_id]
     )
     file_id = await upload(client, make_photo())
     base = {"name": "Grace", "photo": file_id, "terminals": [terminal_id]}
@@ -598,9 +604,7 @@ async def test_a_terminal_that_cannot_enroll_is_refused(
 ) -> None:
     """A Uniview terminal without the people paths (real simulator) cannot take anyone."""
     await serve(hass, hass_client_no_auth)
-    simulator = UnvLapiSimulator(
-        "210235C31L3186000023", user="admin", password="pw", extended=False
-    )
+    simulator = UnvLapiSimulator(UNIVIEW, user="admin", password="pw", extended=False)
     await hass.async_add_executor_job(partial(simulator.start, 0))
     try:
         result = await add_by_address(hass, "unv_lapi", simulator.address[1], "admin", "pw")
@@ -610,12 +614,7 @@ async def test_a_terminal_that_cannot_enroll_is_refused(
         assert terminal.state is ConfigEntryState.LOADED
         assert Capability.ENROLL not in terminal.runtime_data.client.profile.capabilities
         uniview = ha_device_id(hass, UNIVIEW)
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "people"}
-        )
-        people = result["result"]
-        await hass.async_block_till_done()
+        people = await add_people(hass)
 
         errors, placeholders = await _error(
             hass,
@@ -635,23 +634,10 @@ async def test_edit_errors_keep_the_person(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """An edit that is refused changes nothing; clearing the ID keeps the person's ID."""
-    await add_person(
-        hass,
-        people,
-        name="Ada",
-        person_id="E012",
-        photo=await upload(client, make_photo()),
-        all_terminals=True,
+    ada = await add_with_photo(
+        hass, client, people, name="Ada", person_id="E012", all_terminals=True
     )
-    await add_person(
-        hass,
-        people,
-        name="Grace",
-        person_id="G7",
-        photo=await upload(client, make_photo()),
-        all_terminals=True,
-    )
-    ada = next(s for s in people.subentries.values() if s.unique_id == "E012")
+    await add_with_photo(hass, client, people, name="Grace", person_id="G7", all_terminals=True)
     before = dict(ada.data)
 
     result = await edit_person(
@@ -671,10 +657,7 @@ async def test_a_removed_terminal_is_not_offered_again(
     hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry
 ) -> None:
     """Editing a person whose terminal was removed from Home Assistant drops it from the form."""
-    terminal_id = ha_device_id(hass)
-    await add_person(
-        hass, people, name="Ada", photo=await upload(client, make_photo()), terminals=[terminal_id]
-    )
+    await add_with_photo(hass, client, people, name="Ada", terminals=[ha_device_id(hass)])
     subentry = only_person(people)
     (device,) = (e for e in hass.config_entries.async_entries(DOMAIN) if e is not people)
     await hass.config_entries.async_remove(device.entry_id)
@@ -712,22 +695,22 @@ async def _recognize(hass: HomeAssistant, record_id: str, custom_id: str) -> Non
 
 async def _add_ada(hass: HomeAssistant, client: aiohttp.ClientSession, people: ConfigEntry) -> None:
     """Put Ada Lovelace, linked to person.ada, on the roster as E012 (the terminal's ID)."""
-    result = await add_person(
+    await add_with_photo(
         hass,
+        client,
         people,
         name="Ada Lovelace",
         person_id="E012",
-        photo=await upload(client, make_photo()),
         all_terminals=True,
         ha_person="person.ada",
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 @pytest.fixture
 def calls(hass: HomeAssistant) -> list[ServiceCall]:
     """The calls of the `test.automation` action the automation runs."""
-    return async_mock_service(hass, "test", "automation")
+    found: list[ServiceCall] = async_mock_service(hass, "test", "automation")
+    return found
 
 
 async def test_a_roster_person_is_named_by_the_roster_with_their_ha_person(
@@ -767,17 +750,11 @@ async def test_a_roster_person_is_named_by_the_roster_with_their_ha_person(
 
     await _recognize(hass, "381", "E012")
 
-    last_person = next(
-        state
-        for state in hass.states.async_all("sensor")
-        if state.entity_id.endswith("last_person")
-    )
+    last_person = entity_state(hass, "sensor", "last_person")
     assert last_person.state == "Ada Lovelace"
     assert last_person.attributes["person_id"] == "E012"
     assert last_person.attributes["ha_person"] == "person.ada"
-    access = next(
-        state for state in hass.states.async_all("event") if state.entity_id.endswith("access")
-    )
+    access = entity_state(hass, "event", "access")
     assert access.attributes["person_name"] == "Ada Lovelace"
     assert access.attributes["ha_person"] == "person.ada"
     assert bus[-1].data["person_name"] == "Ada Lovelace"
@@ -814,12 +791,7 @@ async def test_without_names_only_ids_and_the_ha_person_are_shown(
     assert bus[-1].data["person_name"] is None
     assert bus[-1].data["person_id"] == "E012"
     assert bus[-1].data["ha_person"] == "person.ada"
-    last_person = next(
-        state
-        for state in hass.states.async_all("sensor")
-        if state.entity_id.endswith("last_person")
-    )
-    assert last_person.state == "E012"
+    assert entity_state(hass, "sensor", "last_person").state == "E012"
 
 
 async def test_the_people_entry_diagnostics_name_no_one(

@@ -29,46 +29,42 @@ from homeassistant.helpers import (
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.face_access import people_entry
 from custom_components.face_access.const import DOMAIN
+from custom_components.face_access.person_flow import person_subentry_data
 from custom_components.face_access.protocols.model import (
     DeviceRefusedError,
     DeviceTimeoutError,
     FaceAccessError,
     InvalidPhotoError,
     InvalidRequestError,
+    PersonList,
 )
 from custom_components.face_access.roster import (
-    CONF_ALL_TERMINALS,
-    CONF_KIND,
-    CONF_LIST,
     CONF_NAME,
     CONF_PERSON_ID,
     CONF_PHOTO_SHA256,
-    CONF_TERMINALS,
-    KIND_PEOPLE,
     PEOPLE_UNIQUE_ID,
     SUBENTRY_PERSON,
 )
-from custom_components.face_access.sync import STORAGE_KEY, Reason, classify
+from custom_components.face_access.sync import STORAGE_KEY
+from custom_components.face_access.sync_model import Reason, classify
 from simulators.broker import Broker
 from simulators.camera_mqtt import CameraSimulator
 from simulators.face_capture_http import DEFAULT_SERIAL, FaceCaptureSimulator
 from simulators.face_terminal_mqtt import FaceTerminalSimulator
 from simulators.temperature_http import TemperatureTabletSimulator
 from simulators.unv_lapi import UnvLapiSimulator
-from tests.common import DEVICE_ID, ha_device_id, make_photo
+from tests.common import DEVICE_ID, add_people_entry, ha_device_id, make_photo
 from tests.e2e import (
     add_through_the_flow,
     face_capture_terminal,
     quick_simulator,
     running,
+    tablet_on_webhook,
     wait_until,
 )
 from tests.http_devices import add_by_address, serve
@@ -117,18 +113,13 @@ async def ha_url(
 
 
 @pytest.fixture
-async def tablet(hass: HomeAssistant, ha_url: str) -> AsyncGenerator[TemperatureTabletSimulator]:
+async def tablet(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, ha_url: str
+) -> AsyncGenerator[TemperatureTabletSimulator]:
     """The tablet's entry (1 s heartbeats), loaded, and the simulated tablet posting to it."""
-    entry = tablet_entry(heartbeat_interval=1)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    device = TemperatureTabletSimulator(f"{ha_url}{URL}", CID, heartbeat_interval=30)
-    await hass.async_add_executor_job(device.start)
-    await wait_until(lambda: device.time_interval == 1)
-    yield device
-    await hass.async_add_executor_job(device.stop)
-    assert device.protocol_violations == []
+    # After `ha_url`: Home Assistant's HTTP server takes no more views once a client runs.
+    async with tablet_on_webhook(hass, hass_client_no_auth) as device:
+        yield device
 
 
 @pytest.fixture
@@ -139,22 +130,13 @@ async def capture(hass: HomeAssistant, ha_url: str) -> AsyncGenerator[FaceCaptur
         assert port is not None
         result = await add_by_address(hass, "face_capture_http", port, USER, PASSWORD)
         assert result["type"] is FlowResultType.CREATE_ENTRY
+        # Not `e2e.add_face_capture`: waiting for the new entry's background work there
+        # costs each test about five seconds, and the sync does not need it done.
         await hass.async_block_till_done()
         yield device
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-async def add_people_entry(hass: HomeAssistant) -> ConfigEntry:
-    """Add the People entry and set it up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="People", unique_id=PEOPLE_UNIQUE_ID, data={CONF_KIND: KIND_PEOPLE}
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def add_person(
@@ -169,25 +151,17 @@ async def add_person(
     `terminals`: Home Assistant device IDs, or None for all terminals.
     """
     subentry_id = ulid_now()
-    sha256 = await people_entry.async_store_photo(hass, subentry_id, make_photo())
-    data = {
-        CONF_PERSON_ID: person_id,
-        CONF_NAME: name,
-        CONF_LIST: "allow",
-        CONF_PHOTO_SHA256: sha256,
-        CONF_ALL_TERMINALS: terminals is None,
-        CONF_TERMINALS: terminals or [],
-    }
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data=MappingProxyType(data),
-            subentry_id=subentry_id,
-            subentry_type=SUBENTRY_PERSON,
-            title=name,
-            unique_id=person_id,
-        ),
+    data = person_subentry_data(person_id, name, PersonList.ALLOW, terminals)
+    # The photo is kept before the subentry exists: adding it starts the sync, which reads it.
+    data[CONF_PHOTO_SHA256] = await people_entry.async_store_photo(hass, subentry_id, make_photo())
+    subentry = ConfigSubentry(
+        data=MappingProxyType(data),
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_PERSON,
+        title=name,
+        unique_id=person_id,
     )
+    hass.config_entries.async_add_subentry(entry, subentry)
     return subentry_id
 
 
@@ -240,6 +214,20 @@ async def add_terminal(hass: HomeAssistant, sim: FaceTerminalSimulator | CameraS
     await add_through_the_flow(hass, protocol, sim.device_id)
     await wait_until(lambda: sim.online_acked)
     return ha_device_id(hass, sim.device_id)
+
+
+async def cut_power(hass: HomeAssistant, terminal: FaceTerminalSimulator) -> ConfigEntry:
+    """Switch the terminal off at once and wait until Home Assistant sees it offline.
+
+    A power cut, not a shutdown: the broker publishes the terminal's `Offline` will.
+    Returns the terminal's config entry.
+    """
+    (entry,) = (
+        e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == terminal.device_id
+    )
+    terminal.stop(abrupt=True)
+    await wait_until(lambda: not entry.runtime_data.coordinator.data.online)
+    return entry
 
 
 # ---- tests -----------------------------------------------------------------------------------
@@ -316,10 +304,8 @@ async def test_an_offline_terminal_gets_the_person_when_it_returns(
 ) -> None:
     """Added while the terminal is off: pending, then enrolled once it is back online."""
     await add_terminal(hass, terminal)
-    (entry,) = [e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == DEVICE_ID]
     people = await add_people_entry(hass)
-    terminal.stop(abrupt=True)  # a power cut: the broker publishes its Offline will
-    await wait_until(lambda: not entry.runtime_data.coordinator.data.online)
+    await cut_power(hass, terminal)
 
     ada = await add_person(hass, people, "1001", "Ada")
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -342,13 +328,11 @@ async def test_a_terminal_that_lost_its_people_gets_them_again_when_it_returns(
     """A terminal reset while it was off (its people gone) is listed again when it is back,
     not trusted from the last run, and receives the roster again."""
     await add_terminal(hass, terminal)
-    (entry,) = [e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == DEVICE_ID]
     people = await add_people_entry(hass)
     ada = await add_person(hass, people, "1001", "Ada")
     await wait_until(status_is(hass, ada, "enrolled"), within=30)
 
-    terminal.stop(abrupt=True)
-    await wait_until(lambda: not entry.runtime_data.coordinator.data.online)
+    await cut_power(hass, terminal)
     terminal.persons.clear()  # a factory reset while it was off
     terminal.start()
 
@@ -435,10 +419,8 @@ async def test_a_restart_in_the_middle_finishes_the_work(
     when Home Assistant's People entry stops; the saved work survives and is done later.
     """
     terminal_id = await add_terminal(hass, terminal)
-    (entry,) = [e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == DEVICE_ID]
     people = await add_people_entry(hass)
-    terminal.stop(abrupt=True)
-    await wait_until(lambda: not entry.runtime_data.coordinator.data.online)
+    entry = await cut_power(hass, terminal)
     ids = [
         await add_person(hass, people, person_id, name)
         for person_id, name in (("1001", "Ada"), ("1002", "Grace"), ("1003", "Hedy"))
@@ -479,7 +461,7 @@ async def test_an_unreachable_terminal_is_retried_with_back_off(
         # What the tablet's client raises when the tablet takes no command in time.
         raise DeviceTimeoutError("the tablet took no command")
 
-    client.list_people = _silent  # type: ignore[method-assign]
+    client.list_people = _silent
     people = await add_people_entry(hass)
     ada = await add_person(hass, people, "1001", "Ada")
     await hass.async_block_till_done(wait_background_tasks=True)
