@@ -203,6 +203,20 @@ async def _async_failed(
     )
 
 
+async def _async_failure(
+    hass: HomeAssistant, err: FaceAccessError, name: str, errors: list[HomeAssistantError]
+) -> dict[str, str]:
+    """Return a failed target's entry of a response; add its translated error to `errors`."""
+    error = translate(err, name)
+    error.__cause__ = err
+    errors.append(error)
+    return {
+        "status": STATUS_FAILED,
+        "reason": await async_error_text(hass, error),
+        "message": str(err),
+    }
+
+
 async def _async_run(
     hass: HomeAssistant,
     entries: dict[str, FaceAccessConfigEntry],
@@ -232,14 +246,7 @@ async def _async_run(
                 "message": str(outcome),
             }
         elif isinstance(outcome, FaceAccessError):
-            error = translate(outcome, name)
-            error.__cause__ = outcome
-            errors.append(error)
-            results[device_id] = {
-                "status": STATUS_FAILED,
-                "reason": await async_error_text(hass, error),
-                "message": str(outcome),
-            }
+            results[device_id] = await _async_failure(hass, outcome, name, errors)
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
@@ -409,14 +416,7 @@ async def _async_list_people(call: ServiceCall) -> ServiceResponse:
     errors: list[HomeAssistantError] = []
     for (device_id, entry), outcome in zip(entries.items(), outcomes, strict=True):
         if isinstance(outcome, FaceAccessError):
-            error = translate(outcome, entry.title)
-            error.__cause__ = outcome
-            errors.append(error)
-            results[device_id] = {
-                "status": STATUS_FAILED,
-                "reason": await async_error_text(hass, error),
-                "message": str(outcome),
-            }
+            results[device_id] = await _async_failure(hass, outcome, entry.title, errors)
             continue
         if isinstance(outcome, BaseException):
             raise outcome
