@@ -554,6 +554,14 @@ class Run:
         def held() -> int:
             return len(wanted.intersection(device.simulator.persons))
 
+        # Its floor starts with an idle client, halfway through a heartbeat period: so does
+        # this. A tablet's first-call reads go out one per heartbeat and would come first,
+        # and the last of them is confirmed by a heartbeat, where the wait ends.
+        idle = await client.websocket(
+            {"type": "bench_floor/idle", "device_id": device.ha_device_id}, seconds=60
+        )
+        if idle["queued"]:
+            await asyncio.sleep(TABLET_HEARTBEAT * 0.5)
         started = time.monotonic()
         response = await client.websocket(
             {

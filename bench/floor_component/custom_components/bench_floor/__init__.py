@@ -16,7 +16,7 @@ It also hosts the event-loop probe (``probe.py``), read and reset over the webso
 (``bench_floor/probe``), so that every phase knows the longest stall of Home Assistant's
 loop while it ran, and ``bench_floor/enroll_many``, which enrols people on a Face Access
 device through ``batch_enroll.async_enroll_many``: the path the roster sync takes, which no
-service exposes.
+service exposes; ``bench_floor/idle`` first waits until that device has nothing queued.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from homeassistant.components.webhook import async_register as register_webhook
 from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.decorators import async_response, websocket_command
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -101,6 +102,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_command(hass, ws_probe)
     async_register_command(hass, ws_profile)
     async_register_command(hass, ws_enroll_many)
+    async_register_command(hass, ws_idle)
     # In the background: start-up must not wait for an MQTT set-up that comes later.
     hass.async_create_background_task(_subscribe_mqtt(hass, sink), "bench_floor MQTT")
     hass.async_create_task(
@@ -210,6 +212,52 @@ def ws_profile(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str,
     connection.send_result(msg["id"], result)
 
 
+def _face_access_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any] | None:
+    """Return the Face Access config entry of a Home Assistant device ID, or None."""
+    device = dr.async_get(hass).async_get(device_id)
+    return next(
+        (
+            entry
+            for entry_id in (device.config_entries if device else ())
+            if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
+            and entry.domain == "face_access"
+        ),
+        None,
+    )
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "bench_floor/idle",
+        vol.Required("device_id"): str,
+        vol.Optional("seconds", default=30.0): vol.Coerce(float),
+    }
+)
+@async_response
+async def ws_idle(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Wait until a Face Access device's client has no command queued.
+
+    Answers ``seconds`` waited and ``queued``, whether anything was queued at first.
+
+    A device that takes its commands from a queue (the tablet, one per heartbeat) gets the
+    reads of its first call (settings, clock, upload mode) queued at set-up; an enrolment
+    timed from then measures them too, and its floor (the client alone) starts idle. Clients
+    without a queue are idle at once. Gives up after ``seconds``.
+    """
+    entry = _face_access_entry(hass, msg["device_id"])
+    if entry is None:
+        connection.send_error(msg["id"], "not_found", "no Face Access device of that ID")
+        return
+    client = entry.runtime_data.client
+    queued = bool(getattr(client, "queued", 0))
+    started = time.perf_counter()
+    deadline = started + msg["seconds"]
+    # Polling: the queue belongs to the protocol client, which signals nothing outside.
+    while getattr(client, "queued", 0) and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    connection.send_result(msg["id"], {"seconds": time.perf_counter() - started, "queued": queued})
+
+
 @websocket_command(
     {
         vol.Required("type"): "bench_floor/enroll_many",
@@ -239,16 +287,7 @@ async def ws_enroll_many(
         Enrollment,
     )
 
-    device = dr.async_get(hass).async_get(msg["device_id"])
-    entry = next(
-        (
-            entry
-            for entry_id in (device.config_entries if device else ())
-            if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
-            and entry.domain == "face_access"
-        ),
-        None,
-    )
+    entry = _face_access_entry(hass, msg["device_id"])
     if entry is None:
         connection.send_error(msg["id"], "not_found", "no Face Access device of that ID")
         return
