@@ -259,7 +259,7 @@ def _photo_costs(source: bytes) -> tuple[bytes, float, float]:
 
     The import keeps each photo normalised to the roster's limits
     (``people_entry.normalize_photo``); the sync normalises the kept copy again to the
-    device's (``sync._read_photo``; the MQTT family's limits). One photo, this thread.
+    device's (``roster_photos.read_photo``; the MQTT family's limits). One photo, this thread.
     """
     from custom_components.face_access.people_entry import (  # noqa: PLC0415
         normalize_photo as keep,

@@ -45,20 +45,18 @@ from homeassistant.util.hass_dict import HassKey
 from .batch_enroll import async_enroll_many
 from .const import CONF_ROSTER_OWNS_LIST, DOMAIN, LOGGER, SIGNAL_DEVICE_LOADED
 from .coordinator import FaceAccessConfigEntry
-from .protocols import images
 from .protocols.client import BatchEnrollClient, capable
 from .protocols.model import (
     Capability,
     CommandResult,
     DeviceRefusedError,
     DeviceTimeoutError,
-    Enrollment,
     FaceAccessError,
     InvalidPhotoError,
     InvalidRequestError,
-    PhotoLimits,
 )
 from .roster import CONF_KIND, SUBENTRY_PERSON, RosterPerson, people_entry, person_of
+from .roster_photos import enrollment_of, photo_or_error, read_photos_of
 from .sync_model import (
     EnrollmentState,
     LedgerRecord,
@@ -77,8 +75,6 @@ SAVE_DELAY: Final = 5
 RETRY_FIRST: Final = 30.0
 RETRY_MAX: Final = 1800.0
 """Back-off of an unreachable device: 30 s, doubling up to 30 min."""
-MAX_PHOTO_BYTES: Final = 20 * 1024 * 1024
-"""A kept photo larger than this is not one the roster wrote; it is not read whole."""
 BATCH_PEOPLE: Final = 200
 """People per `async_enroll_many` call on a device with a batch operation: one batch each,
 and no more photos in memory at once."""
@@ -144,47 +140,6 @@ def device_id_of(hass: HomeAssistant, entry: ConfigEntry) -> str | None:
         ),
         None,
     )
-
-
-def _enrollment(person: RosterPerson, photo: bytes) -> Enrollment:
-    """Return what enrols `person` with their normalised `photo`."""
-    return Enrollment(
-        person_id=person.person_id,
-        name=person.name,
-        photo_jpeg=photo,
-        card_number=person.card_number,
-        person_list=person.person_list,
-        valid_from=person.valid_from,
-        valid_until=person.valid_until,
-    )
-
-
-def _read_photo(person: RosterPerson, limits: PhotoLimits) -> bytes:
-    """Read a kept photo and normalise it to a device's limits (executor: file and CPU work).
-
-    Raises OSError when the file cannot be read, InvalidPhotoError when it cannot be made
-    into a JPEG within the limits.
-    """
-    with person.photo_path.open("rb") as file:
-        data = file.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise InvalidPhotoError("the kept photo is larger than 20 MB")
-    return images.normalize_photo(data, limits)
-
-
-def _photo_or_error(person: RosterPerson, limits: PhotoLimits) -> bytes | FaceAccessError | OSError:
-    """Return `_read_photo`'s photo, or why there is none (executor; never raises those)."""
-    try:
-        return _read_photo(person, limits)
-    except (OSError, FaceAccessError) as err:
-        return err
-
-
-def _read_photos_of(
-    people: list[RosterPerson], limits: PhotoLimits
-) -> list[bytes | FaceAccessError | OSError]:
-    """Read and normalise several people's photos (executor): each, or why it failed."""
-    return [_photo_or_error(person, limits) for person in people]
 
 
 class RosterSync:
@@ -447,7 +402,7 @@ class RosterSync:
             if person.wants(device_id):
                 target.ahead[person.subentry_id] = (
                     self._hash(person),
-                    self.hass.async_add_executor_job(_photo_or_error, person, limits),
+                    self.hass.async_add_executor_job(photo_or_error, person, limits),
                 )
 
     @callback
@@ -637,7 +592,7 @@ class RosterSync:
                     self.hass,
                     entry,
                     [
-                        _enrollment(person, photo)
+                        enrollment_of(person, photo)
                         for person, photo in zip(chunk, photos, strict=True)
                         if isinstance(photo, bytes)
                     ],
@@ -716,7 +671,7 @@ class RosterSync:
         parts = await asyncio.gather(
             *(
                 self.hass.async_add_executor_job(
-                    _read_photos_of, left[start : start + share], limits
+                    read_photos_of, left[start : start + share], limits
                 )
                 for start in range(0, len(left), share)
             )

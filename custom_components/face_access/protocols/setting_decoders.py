@@ -216,3 +216,14 @@ def collect[F: DecodableField](
         if raw is not None and (setting := spec.decode(raw, unit)) is not None:
             found[spec.key] = setting
     return found
+
+
+def read_back_matches(read: SettingValue, written: SettingValue) -> bool:
+    """Tell whether a value read back after a write is the one written (numbers to 0.01).
+
+    Devices store numbers as they count them (37.5 may come back 37.50 or as text of it);
+    flags and words must match exactly.
+    """
+    if isinstance(read, (bool, str)) or isinstance(written, (bool, str)):
+        return read == written
+    return abs(float(read) - float(written)) < 0.005

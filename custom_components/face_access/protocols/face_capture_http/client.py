@@ -31,10 +31,12 @@ from .. import model
 from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
+from ..setting_decoders import read_back_matches
 from ..wire import DecodeError, integer, text
 from . import codec, records, settings as app_settings
 from .codec import Mode
 from .connection import FaceCaptureConnection
+from .uploads import normalise_path, upload_problems
 
 if TYPE_CHECKING:
     from ..client import (
@@ -97,11 +99,6 @@ class _Entry(QueuedCommand):
     shortened: bool = False
 
 
-def _normalise_path(path: str) -> str:
-    """Return a URL path without its trailing slash, so `/x/` and `/x` are one path."""
-    return path.rstrip("/") or "/"
-
-
 class FaceCaptureHttpClient:
     """One Huaan face capture terminal, known by its `device_sn`; a `DeviceClient`.
 
@@ -151,8 +148,8 @@ class FaceCaptureHttpClient:
         self.serial = serial.strip()
         self.mode = mode
         self._connection = connection
-        self._upload_path = _normalise_path(upload_path)
-        self._poll_path = _normalise_path(poll_path)
+        self._upload_path = normalise_path(upload_path)
+        self._poll_path = normalise_path(poll_path)
         self._now = now
         self._door_port = door_port
         self._sync_time = sync_time
@@ -350,7 +347,7 @@ class FaceCaptureHttpClient:
             if not done:
                 return self._pending()
             self._check_outcome(outcome)
-            return model.CommandResult(message=_enrolled(shortened=entry.shortened))
+            return model.CommandResult(message=codec.enrolled_message(shortened=entry.shortened))
         connection = self._push()
         try:
             await connection.command(**message)
@@ -359,8 +356,8 @@ class FaceCaptureHttpClient:
                 raise
             fallback, shortened = codec.add_person_jpg(message)
             await connection.command(**fallback)
-            return model.CommandResult(message=_enrolled(shortened=shortened))
-        return model.CommandResult(message=_enrolled(shortened=False))
+            return model.CommandResult(message=codec.enrolled_message(shortened=shortened))
+        return model.CommandResult(message=codec.enrolled_message(shortened=False))
 
     async def delete(self, person_ids: Sequence[str]) -> model.CommandResult:
         """Delete people one by one with `delete person(s)` `flag` -1 (2.1.5, L988-L1038).
@@ -380,7 +377,7 @@ class FaceCaptureHttpClient:
                 try:
                     await connection.command(**message)
                 except model.DeviceRefusedError as err:
-                    codes.append(_refusal_code(err))
+                    codes.append(codec.refusal_code(err))
                 else:
                     codes.append(0)
         else:
@@ -390,8 +387,8 @@ class FaceCaptureHttpClient:
                 done, outcome = await self._wait(entry, deadline - time.monotonic())
                 if not done:
                     return self._pending()
-                codes.append(_outcome_code(outcome))
-        return _deleted(codes)
+                codes.append(codec.outcome_code(outcome))
+        return codec.deleted_result(codes)
 
     async def delete_all(self) -> model.CommandResult:
         """Delete every person with `delete person(s)` `flag` 3 (L1009).
@@ -504,7 +501,7 @@ class FaceCaptureHttpClient:
         wanted = current.check(value)
         found = await self.read_settings()
         after = found.get(key)
-        if after is None or not _same(after.value, wanted):
+        if after is None or not read_back_matches(after.value, wanted):
             raise model.DeviceRefusedError("the device took the setting but kept another value")
         return found
 
@@ -530,7 +527,7 @@ class FaceCaptureHttpClient:
         """
         params = await self._ask(codec.request_app_params())
         upload = params.get("upload_info")
-        return _upload_problems(
+        return upload_problems(
             upload if isinstance(upload, dict) else {},
             self._upload_address() if self._upload_address is not None else None,
             self._upload_path,
@@ -616,7 +613,7 @@ class FaceCaptureHttpClient:
         acknowledged at once; on the poll path they are held (see the class). `ask_upgrade`
         is told "none"; anything else is acknowledged with code 0.
         """
-        path = _normalise_path(request.path)
+        path = normalise_path(request.path)
         poll = path == self._poll_path
         if not poll and path != self._upload_path:
             return self._refuse(404, "not one of this device's paths")
@@ -642,7 +639,7 @@ class FaceCaptureHttpClient:
             if poll:
                 return await self._on_poll(obj)
             self._hub.emit(model.Alive())
-            return _reply(records.ack(_raw_cmd(obj)))
+            return _reply(records.ack(codec.raw_cmd(obj)))
         except DecodeError as err:
             return self._refuse(400, str(err))
         except Exception:  # a failing store or listener must not raise into the host
@@ -796,7 +793,7 @@ class FaceCaptureHttpClient:
         if entry is None:
             _LOGGER.debug("Device %s sent a result nobody waits for", self.serial)
             return
-        code = _outcome_code(obj)
+        code = codec.outcome_code(obj)
         if entry.command.get("cmd") == codec.UPLOAD_PERSON and code == codec.CODE_UNSUPPORTED:
             entry.command, entry.shortened = codec.add_person_jpg(entry.command)
             entry.delivered = None
@@ -906,100 +903,9 @@ class FaceCaptureHttpClient:
         }
 
 
-def _same(read: model.SettingValue, written: model.SettingValue) -> bool:
-    """Tell whether a read-back value is the one written (numbers to 0.01)."""
-    if isinstance(read, (bool, str)) or isinstance(written, (bool, str)):
-        return read == written
-    return abs(float(read) - float(written)) < 0.005
-
-
-def _upload_problems(
-    upload: Mapping[str, Any], address: tuple[str, int] | None, path: str
-) -> list[model.UploadProblem]:
-    """Compare `upload_info` with where records must go; one problem per wrong field."""
-    method = text(upload.get("method"))
-    if method != "http":
-        return [model.UploadProblem(setting="upload_info.method", current=method, needed="http")]
-    problems: list[model.UploadProblem] = []
-    if address is not None:
-        host, port = address
-        server_ip = text(upload.get("server_ip"))
-        server = server_ip or text(upload.get("server_domain"))
-        if server is None or server.casefold() != host.casefold():
-            problems.append(
-                model.UploadProblem(
-                    setting="upload_info.server_ip" if server_ip else "upload_info.server_domain",
-                    current=server,
-                    needed=host,
-                )
-            )
-        current_port = integer(upload.get("server_port"))
-        if current_port != port:
-            problems.append(
-                model.UploadProblem(
-                    setting="upload_info.server_port",
-                    current=None if current_port is None else str(current_port),
-                    needed=str(port),
-                )
-            )
-    service_url = text(upload.get("service_url"))
-    # The device puts a "/" before a path without one (its example is "face.php", L1898).
-    if service_url is None or _normalise_path("/" + service_url.lstrip("/")) != path:
-        problems.append(
-            model.UploadProblem(setting="upload_info.service_url", current=service_url, needed=path)
-        )
-    return problems
-
-
 def _reply(obj: Mapping[str, Any]) -> HttpReply:
     """Return a 200 with a JSON body (with Content-Length: never chunked, L114)."""
     return HttpReply(200, codec.encode(obj))
-
-
-def _raw_cmd(obj: Mapping[str, Any]) -> str:
-    """Return a message's `cmd` stripped, as the device spelt it ("" when absent)."""
-    value = obj.get("cmd")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _outcome_code(outcome: Any) -> int:
-    """Return a result's code; a result that says nothing counts as failed (-1)."""
-    if not isinstance(outcome, dict):
-        return -1
-    try:
-        return codec.reply_code(outcome)
-    except DecodeError:
-        return -1
-
-
-def _refusal_code(err: model.DeviceRefusedError) -> int:
-    """Return the device's reply code of a refusal; re-raise one without (an HTTP error)."""
-    if err.code is not None and err.code.lstrip("-").isdigit():
-        return int(err.code)
-    raise err
-
-
-def _enrolled(*, shortened: bool) -> str:
-    """Say that someone was enrolled, and whether the older firmware shortened the name."""
-    if shortened:
-        return (
-            f"enrolled; this firmware keeps names of {codec.MAX_JPG_NAME_BYTES} bytes, "
-            "so the name on the device is shortened"
-        )
-    return "enrolled"
-
-
-def _deleted(codes: list[int]) -> model.CommandResult:
-    """Sum up deletions: code 0 or 22 (already gone) is deleted; all failed raises."""
-    failed = [code for code in codes if code not in (0, codec.CODE_NOT_FOUND)]
-    if failed and len(failed) == len(codes):
-        raise codec.refusal(failed[0], codec.DELETE_PERSONS)
-    if failed:
-        reasons = ", ".join(sorted({codec.CODES.get(code, f"code {code}") for code in failed}))
-        return model.CommandResult(
-            message=f"{len(codes) - len(failed)} of {len(codes)} deleted; not deleted: {reasons}"
-        )
-    return model.CommandResult(message=f"{len(codes)} deleted" if len(codes) > 1 else "deleted")
 
 
 if TYPE_CHECKING:

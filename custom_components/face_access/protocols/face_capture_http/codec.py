@@ -641,3 +641,52 @@ def identity_from(reply: Mapping[str, Any]) -> Identity:
             models.append(name)
     model_text = f"{models[0]} ({models[1]})" if len(models) == 2 else next(iter(models), None)
     return Identity(serial=serial, info=model.DeviceInfo(model=model_text))
+
+
+# ---- outcomes of commands, for the client ------------------------------------------------
+
+
+def raw_cmd(obj: Mapping[str, Any]) -> str:
+    """Return a message's `cmd` stripped, as the device spelt it ("" when absent)."""
+    value = obj.get("cmd")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def outcome_code(outcome: Any) -> int:
+    """Return a result's code; a result that says nothing counts as failed (-1)."""
+    if not isinstance(outcome, dict):
+        return -1
+    try:
+        return reply_code(outcome)
+    except DecodeError:
+        return -1
+
+
+def refusal_code(err: model.DeviceRefusedError) -> int:
+    """Return the device's reply code of a refusal; re-raise one without (an HTTP error)."""
+    if err.code is not None and err.code.lstrip("-").isdigit():
+        return int(err.code)
+    raise err
+
+
+def enrolled_message(*, shortened: bool) -> str:
+    """Say that someone was enrolled, and whether the older firmware shortened the name."""
+    if shortened:
+        return (
+            f"enrolled; this firmware keeps names of {MAX_JPG_NAME_BYTES} bytes, "
+            "so the name on the device is shortened"
+        )
+    return "enrolled"
+
+
+def deleted_result(codes: list[int]) -> model.CommandResult:
+    """Sum up deletions: code 0 or 22 (already gone) is deleted; all failed raises."""
+    failed = [code for code in codes if code not in (0, CODE_NOT_FOUND)]
+    if failed and len(failed) == len(codes):
+        raise refusal(failed[0], DELETE_PERSONS)
+    if failed:
+        reasons = ", ".join(sorted({CODES.get(code, f"code {code}") for code in failed}))
+        return model.CommandResult(
+            message=f"{len(codes) - len(failed)} of {len(codes)} deleted; not deleted: {reasons}"
+        )
+    return model.CommandResult(message=f"{len(codes)} deleted" if len(codes) > 1 else "deleted")

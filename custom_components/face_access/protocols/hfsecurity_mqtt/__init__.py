@@ -7,7 +7,8 @@ number and time formats, person fields, heartbeat interval) is data in `MqttVari
 - `variants`: the family members (`FACE_TERMINAL`, `CAMERA`) and how to tell them apart;
 - `codec`: pure functions between payloads and the model (envelope, records, people);
 - `analytics`: the camera's video-analytics pushes (camera_mqtt digest §4.23);
-- `client`: `HFSecurityMqttClient` (a `DeviceClient`) and `probe`.
+- `client`: `HFSecurityMqttClient` (a `DeviceClient`).
+- `probe`: `probe`, the config flow's check that a device answers.
 
 Every module logs on this package's logger.
 """
@@ -18,7 +19,6 @@ from .client import (
     DEFAULT_COMMAND_TIMEOUT,
     MAX_PAYLOAD_BYTES,
     HFSecurityMqttClient,
-    probe,
 )
 from .codec import (
     Envelope,
@@ -34,6 +34,7 @@ from .codec import (
     record_from_rec_push,
     record_from_str_snap_push,
 )
+from .probe import probe
 from .variants import (
     CAMERA,
     DEFAULT_TOPIC_PREFIX,

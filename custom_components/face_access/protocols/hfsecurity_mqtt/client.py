@@ -50,6 +50,7 @@ from ..model import (
     UnsupportedError,
     UploadProblem,
 )
+from ..setting_decoders import read_back_matches
 from ..wire import DecodeError, integer as _int, text as _text
 from . import batch, codec, settings as wire_settings, uploads
 from .analytics import ANALYTICS_OPERATORS, analytics_from
@@ -737,7 +738,7 @@ class HFSecurityMqttClient:
         await self._command(spec.group.set_operator, info)
         found, _fields = await self._read_group(spec.group)
         after = found.get(key)
-        if after is None or not _same(after.value, wanted):
+        if after is None or not read_back_matches(after.value, wanted):
             raise DeviceRefusedError(f"the device acknowledged {key} but kept its old value")
         return found
 
@@ -856,13 +857,6 @@ def _nothing_found(err: DeviceRefusedError) -> bool:
     return err.code == "466" or "can't find any" in err.reason.lower()
 
 
-def _same(read: SettingValue, written: SettingValue) -> bool:
-    """Tell whether a read-back value is the one written (numbers to 0.01)."""
-    if isinstance(read, bool) or isinstance(written, bool) or isinstance(read, str):
-        return read == written
-    return abs(float(read) - float(written)) < 0.005
-
-
 KNOWN_OPERATORS: Final = frozenset(
     {"recpush", "strsnappush", "qrcodepush", "cardpush", "idcardpush", "online", "offline"}
     | {"heartbeat"}
@@ -878,33 +872,6 @@ def _name(env: codec.Envelope) -> str:
     a log line never repeats what a device sent (DESIGN.md, quality bar).
     """
     return env.operator if env.operator.lower() in KNOWN_OPERATORS else "an unknown operator"
-
-
-async def probe(
-    transport: MqttTransport,
-    device_id: str,
-    *,
-    topic_prefix: str = DEFAULT_TOPIC_PREFIX,
-    variant: MqttVariant = FACE_TERMINAL,
-    answer_within: float = 10.0,
-) -> DeviceInfo:
-    """Check that a device answers on its topic: send `Versions` and return what it says.
-
-    Raises DeviceTimeoutError when nothing answers within `answer_within` seconds.
-    """
-    client = HFSecurityMqttClient(
-        transport,
-        device_id,
-        variant=variant,
-        topic_prefix=topic_prefix,
-        sync_time=False,
-        command_timeout=answer_within,
-    )
-    await client.start(shared_topics=False)
-    try:
-        return await client.query_info()
-    finally:
-        await client.stop()
 
 
 if TYPE_CHECKING:

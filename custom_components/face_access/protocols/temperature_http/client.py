@@ -25,6 +25,7 @@ from .. import model
 from ..client import MessageHub
 from ..command_queue import CommandQueue, QueuedCommand, QueueStore
 from ..http import HttpReply, HttpRequest
+from ..setting_decoders import read_back_matches
 from ..wire import DecodeError, integer, number
 from . import codec, settings as tablet_settings
 
@@ -453,7 +454,7 @@ class TemperatureHttpClient:
         self._settings_config = None
         found = await self.read_settings()
         after = found.get(key)
-        if after is None or not _same(after.value, wanted):
+        if after is None or not read_back_matches(after.value, wanted):
             raise model.DeviceRefusedError("the tablet confirmed the setting but kept another")
         return found
 
@@ -856,10 +857,3 @@ if TYPE_CHECKING:
     _CONFIGURABLE: type[SettingsClient] = TemperatureHttpClient
     _UPLOADS: type[UploadCheckClient] = TemperatureHttpClient
     _BATCHES: type[BatchEnrollClient] = TemperatureHttpClient
-
-
-def _same(read: model.SettingValue, written: model.SettingValue) -> bool:
-    """Tell whether a read-back value is the one written (numbers to 0.01)."""
-    if isinstance(read, (bool, str)) or isinstance(written, (bool, str)):
-        return read == written
-    return abs(float(read) - float(written)) < 0.005
